@@ -1,0 +1,11 @@
+/* Placeholder until this subcommand is built; refuses rather than pretending. */
+#include "cmd/cmd.h"
+#include "util/log.h"
+
+int cmd_diff(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	log_err("'brig diff' is not available in this build yet");
+	return BRIG_EXIT_FAIL;
+}
