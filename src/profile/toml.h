@@ -28,6 +28,7 @@ struct toml_pos {
 
 struct toml_table;
 struct toml_value;
+struct toml_index;
 
 struct toml_array {
 	struct toml_value **items;
@@ -49,6 +50,7 @@ struct toml_value {
 		struct toml_array arr;
 		struct toml_table *tab;
 	} u;
+	unsigned flags; /* parser bookkeeping: set on arrays built by [[...]] headers */
 };
 
 struct toml_kv {
@@ -63,6 +65,7 @@ struct toml_table {
 	size_t n, cap;
 	struct toml_pos pos;
 	unsigned flags; /* parser bookkeeping (defined / implicit / inline / array-of-tables) */
+	struct toml_index *index; /* key hash, built once a table grows past a few keys */
 };
 
 struct toml_error {
@@ -78,6 +81,10 @@ void toml_free(struct toml_table *t);
 const struct toml_value *toml_get(const struct toml_table *t, const char *key);
 /* Like toml_get, also returning the key's own position. */
 const struct toml_kv *toml_get_kv(const struct toml_table *t, const char *key);
+
+/* Deepest nesting of tables and arrays a document may have; deeper input is an error, so that
+ * neither the parser nor code walking the tree recursively can run out of stack. */
+#define TOML_MAX_DEPTH 1000
 
 /* "string", "integer", ... for error messages. */
 const char *toml_type_name(enum toml_type type);
