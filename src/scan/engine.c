@@ -1,0 +1,841 @@
+/*
+ * The scanning engine: Vectorscan finds where candidates end, a POSIX capture over the
+ * stream's history window extracts and checks the secret. See scan.h for the model.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <hs/hs.h>
+#include <limits.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scan/rules.h"
+#include "scan/scan.h"
+#include "util/xalloc.h"
+
+/* How far around a finding to look for the end of its line and a `brig:allow` marker. */
+#define LINE_CTX 256
+#define PEND_MAX 32
+#define RECENT_MAX 8
+#define NMATCH 16
+
+struct rule_rt {
+	const struct scan_rule *rule;
+	regex_t re;
+	int has_re;    /* known values are exact literals: no capture stage */
+	unsigned window; /* bytes of history one capture needs */
+	unsigned group;  /* index of the secret in the capture's match array */
+};
+
+struct scan_db {
+	hs_database_t *hs;
+	struct rule_rt *rt;
+	size_t n;
+	size_t holdback; /* longest window of any rule */
+	size_t hist;     /* history ring size: a power of two */
+	size_t hs_stream;
+};
+
+static const struct scan_rule known_rules[] = {
+	{.id = "known-value", .family = "known", .description = "known secret value",
+	 .severity = SCAN_SEV_CRITICAL},
+	{.id = "known-value-base64", .family = "known", .description = "known secret value, base64-encoded",
+	 .severity = SCAN_SEV_CRITICAL},
+	{.id = "known-value-hex", .family = "known", .description = "known secret value, hex-encoded",
+	 .severity = SCAN_SEV_CRITICAL},
+	{.id = "known-value-url", .family = "known", .description = "known secret value, URL-encoded",
+	 .severity = SCAN_SEV_CRITICAL},
+};
+enum { KNOWN_RAW, KNOWN_B64, KNOWN_HEX, KNOWN_URL };
+
+size_t scan_rule_count(void)
+{
+	return scan_rules_n;
+}
+
+const char *scan_severity_name(enum scan_severity s)
+{
+	static const char *const names[] = {"low", "medium", "high", "critical"};
+	return (unsigned)s < 4 ? names[s] : "unknown";
+}
+
+/* ---- building a database ------------------------------------------------------------- */
+
+struct expr_list {
+	char **expr;
+	unsigned *flags, *ids;
+	size_t n, cap;
+};
+
+static void expr_push(struct expr_list *l, char *expr, unsigned flags)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		l->expr = xreallocarray(l->expr, l->cap, sizeof *l->expr);
+		l->flags = xreallocarray(l->flags, l->cap, sizeof *l->flags);
+		l->ids = xreallocarray(l->ids, l->cap, sizeof *l->ids);
+	}
+	l->expr[l->n] = expr;
+	l->flags[l->n] = flags;
+	l->ids[l->n] = (unsigned)l->n;
+	l->n++;
+}
+
+static void expr_free(struct expr_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->expr[i]);
+	free(l->expr);
+	free(l->flags);
+	free(l->ids);
+}
+
+static char *hs_expr_of(const struct scan_rule *r)
+{
+	return r->bound ? xasprintf("%s([^%s]|$)", r->re, r->bound) : xstrdup(r->re);
+}
+
+static int rule_rt_init(struct rule_rt *rt, const struct scan_rule *r, const char *hsexpr,
+                        unsigned hsflags, char **err)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *cerr = NULL;
+	if (hs_expression_info(hsexpr, hsflags, &info, &cerr) != HS_SUCCESS) {
+		*err = xasprintf("scan rule '%s': %s", r->id, cerr ? cerr->message : "bad pattern");
+		hs_free_compile_error(cerr);
+		return -1;
+	}
+	unsigned maxw = info->max_width;
+	free(info);
+	if (maxw == UINT_MAX || maxw > 4000) {
+		*err = xasprintf("scan rule '%s': unbounded or too long (max %u bytes); bound every repeat",
+		                 r->id, maxw);
+		return -1;
+	}
+	rt->rule = r;
+	rt->window = maxw + 1; /* plus the byte before the match, for the left boundary */
+	if (!r->re) {
+		rt->has_re = 0;
+		rt->window = maxw;
+		return 0;
+	}
+	char *posix = r->bound ? xasprintf("(^|[^%s])(%s)([^%s]|$)$", r->bound, r->re, r->bound)
+	                       : xasprintf("(%s)$", r->re);
+	int rc = regcomp(&rt->re, posix, REG_EXTENDED | ((r->flags & RULE_CASELESS) ? REG_ICASE : 0));
+	free(posix);
+	if (rc) {
+		char msg[128];
+		regerror(rc, &rt->re, msg, sizeof msg);
+		*err = xasprintf("scan rule '%s': capture does not compile: %s", r->id, msg);
+		return -1;
+	}
+	rt->has_re = 1;
+	rt->group = (r->bound ? 2u : 1u) + r->group;
+	if (rt->group >= NMATCH) {
+		regfree(&rt->re);
+		*err = xasprintf("scan rule '%s': secret group %u out of range", r->id, rt->group);
+		return -1;
+	}
+	return 0;
+}
+
+static char *literal_expr(const unsigned char *s, size_t n)
+{
+	char *e = xmalloc(4 * n + 1);
+	for (size_t i = 0; i < n; i++)
+		snprintf(e + 4 * i, 5, "\\x%02x", s[i]);
+	e[4 * n] = 0;
+	return e;
+}
+
+/* The characters of base64(PREFIX + v) that depend on v alone, for a v starting `align`
+ * bytes into a 3-byte group: those are what appear inside any longer encoded text. */
+static size_t b64_stable(const unsigned char *v, size_t n, unsigned align, int url, char *out)
+{
+	const char *abc = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	                      : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t bits_lo = 8 * align, bits_hi = 8 * (align + n), m = 0;
+	for (size_t c = 0; 6 * c + 6 <= bits_hi; c++) {
+		if (6 * c < bits_lo)
+			continue;
+		unsigned val = 0;
+		for (size_t b = 6 * c; b < 6 * c + 6; b++) {
+			size_t byte = b / 8 - align;
+			val = (val << 1) | ((v[byte] >> (7 - b % 8)) & 1);
+		}
+		out[m++] = abc[val];
+	}
+	return m;
+}
+
+static void add_known(struct expr_list *l, const struct scan_rule **kinds, size_t *nk,
+                      const unsigned char *v, size_t n)
+{
+	char *buf = xmalloc(3 * n + 8);
+	expr_push(l, literal_expr(v, n), 0);
+	kinds[(*nk)++] = &known_rules[KNOWN_RAW];
+	for (int url = 0; url < 2; url++)
+		for (unsigned a = 0; a < 3; a++) {
+			size_t m = b64_stable(v, n, a, url, buf);
+			expr_push(l, literal_expr((unsigned char *)buf, m), 0);
+			kinds[(*nk)++] = &known_rules[KNOWN_B64];
+		}
+	for (size_t i = 0; i < n; i++)
+		snprintf(buf + 2 * i, 3, "%02x", v[i]);
+	expr_push(l, literal_expr((unsigned char *)buf, 2 * n), HS_FLAG_CASELESS);
+	kinds[(*nk)++] = &known_rules[KNOWN_HEX];
+	size_t m = 0;
+	int escaped = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = v[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    strchr("-_.~", c)) {
+			buf[m++] = (char)c;
+		} else {
+			snprintf(buf + m, 4, "%%%02X", c);
+			m += 3;
+			escaped = 1;
+		}
+	}
+	if (escaped) {
+		/* percent-escapes in either case */
+		expr_push(l, literal_expr((unsigned char *)buf, m), HS_FLAG_CASELESS);
+		kinds[(*nk)++] = &known_rules[KNOWN_URL];
+	}
+	free(buf);
+}
+
+static size_t pow2_at_least(size_t n)
+{
+	size_t p = 1;
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static struct scan_db *db_build(const char *const *values, const size_t *lens, size_t nvalues,
+                                char **err)
+{
+	struct expr_list l = {0};
+	size_t nkinds = 0;
+	const struct scan_rule **kinds = xcalloc(nvalues * 10 + 1, sizeof *kinds);
+	for (size_t i = 0; i < scan_rules_n; i++)
+		expr_push(&l, hs_expr_of(&scan_rules[i]),
+		          (scan_rules[i].flags & RULE_CASELESS) ? HS_FLAG_CASELESS : 0);
+	for (size_t i = 0; i < nvalues; i++) {
+		if (lens[i] < 8) {
+			*err = xasprintf("known secret value %zu is %zu bytes: at least 8 are needed to "
+			                 "match it without false alarms", i + 1, lens[i]);
+			expr_free(&l);
+			free(kinds);
+			return NULL;
+		}
+		add_known(&l, kinds, &nkinds, (const unsigned char *)values[i], lens[i]);
+	}
+
+	struct scan_db *db = xcalloc(1, sizeof *db);
+	db->n = l.n;
+	db->rt = xcalloc(l.n, sizeof *db->rt);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct scan_rule *r = i < scan_rules_n ? &scan_rules[i]
+		                                             : kinds[i - scan_rules_n];
+		if (rule_rt_init(&db->rt[i], r, l.expr[i], l.flags[i], err) < 0) {
+			db->n = i;
+			goto fail;
+		}
+		if (db->rt[i].window > db->holdback)
+			db->holdback = db->rt[i].window;
+	}
+	hs_compile_error_t *cerr = NULL;
+	if (hs_compile_ext_multi((const char *const *)l.expr, l.flags, l.ids, NULL, (unsigned)l.n,
+	                         HS_MODE_STREAM, NULL, &db->hs, &cerr) != HS_SUCCESS) {
+		int at = cerr ? cerr->expression : -1;
+		*err = xasprintf("scan rules do not compile (%s): %s",
+		                 at >= 0 && (size_t)at < l.n ? db->rt[at].rule->id : "database",
+		                 cerr ? cerr->message : "unknown error");
+		hs_free_compile_error(cerr);
+		goto fail;
+	}
+	hs_stream_size(db->hs, &db->hs_stream);
+	db->hist = pow2_at_least(db->holdback + 2 * LINE_CTX + 64);
+	expr_free(&l);
+	free(kinds);
+	return db;
+fail:
+	expr_free(&l);
+	free(kinds);
+	scan_db_free(db);
+	return NULL;
+}
+
+void scan_db_free(struct scan_db *db)
+{
+	if (!db)
+		return;
+	for (size_t i = 0; i < db->n; i++)
+		if (db->rt[i].has_re)
+			regfree(&db->rt[i].re);
+	free(db->rt);
+	hs_free_database(db->hs);
+	free(db);
+}
+
+static struct scan_db *builtin_db;
+static char *builtin_err;
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+static void builtin_build(void)
+{
+	builtin_db = db_build(NULL, NULL, 0, &builtin_err);
+}
+
+const struct scan_db *scan_db_get(const char **err)
+{
+	pthread_once(&builtin_once, builtin_build);
+	if (!builtin_db && err)
+		*err = builtin_err;
+	return builtin_db;
+}
+
+struct scan_db *scan_db_new_known(const char *const *values, const size_t *lens, size_t n,
+                                  char **err)
+{
+	*err = NULL;
+	return db_build(values, lens, n, err);
+}
+
+size_t scan_db_holdback(const struct scan_db *db)
+{
+	return db->holdback;
+}
+
+/* ---- streams ------------------------------------------------------------------------- */
+
+struct pending {
+	struct scan_finding f;
+	uint64_t end;
+	uint32_t rule;
+	uint8_t tier;
+};
+
+struct recent {
+	uint64_t start, end;
+	uint32_t rule;
+	uint8_t tier;
+};
+
+struct scan_stream {
+	const struct scan_db *db;
+	hs_stream_t *hs;
+	scan_finding_fn cb;
+	void *ctx;
+	scan_release_fn rel;
+	void *rel_ctx;
+	uint64_t total;    /* bytes before the current chunk */
+	const unsigned char *chunk;
+	size_t chunk_len;
+	uint64_t lines;    /* newlines before `total` */
+	uint64_t line_start; /* offset just after the last newline before `total` */
+	uint64_t lc_pos, lc_lines, lc_start; /* line count cache inside the current chunk */
+	uint64_t released;
+	int stopped;
+	int failed;
+	size_t npend;
+	struct pending pend[PEND_MAX];
+	unsigned nrecent, recent_next;
+	struct recent recent[RECENT_MAX];
+	unsigned char *win; /* holdback + 1 bytes: one capture window */
+	unsigned char hist[]; /* ring of db->hist bytes: the stream's last bytes */
+};
+
+size_t scan_db_stream_size(const struct scan_db *db)
+{
+	return db->hs_stream + sizeof(struct scan_stream) + db->hist + db->holdback + 1;
+}
+
+static __thread hs_scratch_t *tls_scratch;
+
+static uint8_t tier_of(const struct scan_rule *r)
+{
+	return (r->flags & RULE_GENERIC) ? 2 : (r->flags & RULE_KEYWORD) ? 1 : 0;
+}
+
+/* Copies stream bytes [a, b) to out; they must lie in the history ring or the current chunk. */
+static void copy_range(const struct scan_stream *st, uint64_t a, uint64_t b, unsigned char *out)
+{
+	size_t mask = st->db->hist - 1;
+	while (a < b && a < st->total) {
+		size_t at = (size_t)(a & mask);
+		size_t n = st->db->hist - at;
+		if (n > st->total - a)
+			n = (size_t)(st->total - a);
+		if (n > b - a)
+			n = (size_t)(b - a);
+		memcpy(out, st->hist + at, n);
+		out += n;
+		a += n;
+	}
+	if (a < b)
+		memcpy(out, st->chunk + (a - st->total), (size_t)(b - a));
+}
+
+static int byte_at(const struct scan_stream *st, uint64_t pos)
+{
+	if (pos >= st->total)
+		return st->chunk[pos - st->total];
+	return st->hist[pos & (st->db->hist - 1)];
+}
+
+static uint64_t oldest_available(const struct scan_stream *st)
+{
+	return st->total > st->db->hist ? st->total - st->db->hist : 0;
+}
+
+static size_t count_nl(const unsigned char *p, size_t n)
+{
+	const uint64_t nl = 0x0a0a0a0a0a0a0a0aULL, lo7 = 0x7f7f7f7f7f7f7f7fULL;
+	size_t c = 0;
+	while (n >= 8) {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		x ^= nl;
+		uint64_t t = ((x & lo7) + lo7) | x; /* high bit set in each nonzero byte */
+		c += (size_t)__builtin_popcountll(~t & ~lo7);
+		p += 8;
+		n -= 8;
+	}
+	while (n--)
+		c += *p++ == '\n';
+	return c;
+}
+
+/* Line and column of stream offset pos (in the chunk or the history ring). */
+static void locate(struct scan_stream *st, uint64_t pos, uint64_t *line, uint64_t *col)
+{
+	if (pos >= st->total) {
+		if (pos < st->lc_pos) {
+			st->lc_pos = st->total;
+			st->lc_lines = st->lines;
+			st->lc_start = st->line_start;
+		}
+		const unsigned char *p = st->chunk + (st->lc_pos - st->total);
+		size_t n = (size_t)(pos - st->lc_pos);
+		st->lc_lines += count_nl(p, n);
+		const unsigned char *nl = memrchr(p, '\n', n);
+		if (nl)
+			st->lc_start = st->total + (uint64_t)(nl - st->chunk) + 1;
+		st->lc_pos = pos;
+		*line = st->lc_lines + 1;
+		*col = pos - st->lc_start + 1;
+		return;
+	}
+	uint64_t lines = st->lines;
+	for (uint64_t p = st->total; p > pos; p--)
+		if (byte_at(st, p - 1) == '\n')
+			lines--;
+	/* No newline between pos and the chunk: the line began where the last one ended. */
+	uint64_t start = st->line_start;
+	if (start > pos) {
+		uint64_t lo = oldest_available(st);
+		start = lo;
+		for (uint64_t p = pos; p > lo; p--)
+			if (byte_at(st, p - 1) == '\n') {
+				start = p;
+				break;
+			}
+	}
+	*line = lines + 1;
+	*col = pos - start + 1;
+}
+
+static void make_preview(const unsigned char *s, size_t len, char *out)
+{
+	size_t k = len / 4;
+	if (k > 8)
+		k = 8;
+	size_t m = 0;
+	for (size_t i = 0; i < k; i++)
+		out[m++] = (s[i] >= 0x21 && s[i] <= 0x7e && s[i] != '"' && s[i] != '\\') ? (char)s[i] : '?';
+	snprintf(out + m, SCAN_PREVIEW_MAX - m, "...(%zu)", len);
+}
+
+static int overlaps(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
+{
+	return a0 < b1 && b0 < a1;
+}
+
+/* Whether finding (tier, rule) beats another one over the same bytes. */
+static int beats(uint8_t tier, uint32_t rule, uint8_t otier, uint32_t orule)
+{
+	return tier < otier || (tier == otier && rule < orule);
+}
+
+static void emit(struct scan_stream *st, struct pending *p)
+{
+	struct recent *r = &st->recent[st->recent_next];
+	st->recent_next = (st->recent_next + 1) % RECENT_MAX;
+	if (st->nrecent < RECENT_MAX)
+		st->nrecent++;
+	*r = (struct recent){p->f.offset, p->end, p->rule, p->tier};
+	if (!st->stopped && st->cb && st->cb(&p->f, st->ctx))
+		st->stopped = 1;
+}
+
+static void add_pending(struct scan_stream *st, uint32_t rule, const unsigned char *secret,
+                        uint64_t start, size_t len, int validated)
+{
+	const struct scan_rule *r = st->db->rt[rule].rule;
+	uint8_t tier = tier_of(r);
+	uint64_t end = start + len;
+	for (unsigned i = 0; i < st->nrecent; i++) {
+		struct recent *o = &st->recent[i];
+		if ((o->rule == rule && o->start == start) ||
+		    (overlaps(start, end, o->start, o->end) && !beats(tier, rule, o->tier, o->rule)))
+			return;
+	}
+	for (size_t i = 0; i < st->npend; i++) {
+		struct pending *o = &st->pend[i];
+		if (o->rule == rule && o->f.offset == start)
+			return;
+		if (!overlaps(start, end, o->f.offset, o->end))
+			continue;
+		if (!beats(tier, rule, o->tier, o->rule))
+			return;
+		memmove(o, o + 1, (st->npend - i - 1) * sizeof *o);
+		st->npend--;
+		i--;
+	}
+	if (st->npend == PEND_MAX) {
+		emit(st, &st->pend[0]);
+		memmove(st->pend, st->pend + 1, (PEND_MAX - 1) * sizeof *st->pend);
+		st->npend--;
+	}
+	struct pending *p = &st->pend[st->npend++];
+	memset(p, 0, sizeof *p);
+	p->rule = rule;
+	p->tier = tier;
+	p->end = end;
+	p->f.rule_id = r->id;
+	p->f.family = r->family;
+	p->f.description = r->description;
+	p->f.severity = (enum scan_severity)r->severity;
+	p->f.offset = start;
+	p->f.length = len;
+	p->f.validated = validated;
+	make_preview(secret, len, p->f.preview);
+	locate(st, start, &p->f.line, &p->f.col);
+}
+
+/* A token that fails its own checksum is a look-alike: keyword and generic rules must not
+ * report the same bytes either. A specific rule still may. */
+static void veto(struct scan_stream *st, uint64_t start, size_t len)
+{
+	uint64_t end = start + len;
+	for (size_t i = 0; i < st->npend; i++) {
+		struct pending *o = &st->pend[i];
+		if (o->tier > 0 && overlaps(start, end, o->f.offset, o->end)) {
+			memmove(o, o + 1, (st->npend - i - 1) * sizeof *o);
+			st->npend--;
+			i--;
+		}
+	}
+	struct recent *r = &st->recent[st->recent_next];
+	st->recent_next = (st->recent_next + 1) % RECENT_MAX;
+	if (st->nrecent < RECENT_MAX)
+		st->nrecent++;
+	*r = (struct recent){start, end, UINT32_MAX, 0};
+}
+
+/* Stage two: capture the secret from the window that ends where Vectorscan saw a candidate. */
+static void candidate(struct scan_stream *st, unsigned id, uint64_t to)
+{
+	const struct rule_rt *rt = &st->db->rt[id];
+	uint64_t from = to > rt->window ? to - rt->window : 0;
+	size_t n = (size_t)(to - from);
+	copy_range(st, from, to, st->win);
+	st->win[n] = 0;
+	if (!rt->has_re) {
+		add_pending(st, id, st->win, from, n, 1);
+		return;
+	}
+	/* A secret never holds a NUL; POSIX matching stops at one. */
+	size_t base = 0;
+	const unsigned char *z = memrchr(st->win, 0, n);
+	if (z)
+		base = (size_t)(z - st->win) + 1;
+	int bol = from == 0 || z;
+	regmatch_t pm[NMATCH];
+	if (regexec(&rt->re, (const char *)st->win + base, NMATCH, pm, bol ? 0 : REG_NOTBOL))
+		return;
+	if (pm[rt->group].rm_so < 0)
+		return;
+	const unsigned char *s = st->win + base + pm[rt->group].rm_so;
+	size_t len = (size_t)(pm[rt->group].rm_eo - pm[rt->group].rm_so);
+	const struct scan_rule *r = rt->rule;
+	if (len == 0 || scan_is_placeholder(s, len))
+		return;
+	if (r->min_entropy > 0 && scan_entropy(s, len) < r->min_entropy)
+		return;
+	int chk = scan_check_run((enum scan_check)r->check, s, len);
+	if (chk < 0) {
+		if (tier_of(r) == 0)
+			veto(st, from + base + (uint64_t)pm[rt->group].rm_so, len);
+		return;
+	}
+	add_pending(st, id, s, from + base + (uint64_t)pm[rt->group].rm_so, len, chk > 0);
+}
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                    void *ctx)
+{
+	(void)from;
+	(void)flags;
+	candidate(ctx, id, to);
+	return 0;
+}
+
+/* A `brig:allow` comment on the finding's line silences it. */
+static int allowed(struct scan_stream *st, const struct pending *p, uint64_t line_end)
+{
+	static const char mark[] = "brig:allow";
+	uint64_t lo = p->f.offset > LINE_CTX ? p->f.offset - LINE_CTX : 0;
+	if (lo < oldest_available(st))
+		lo = oldest_available(st);
+	uint64_t ls = p->f.offset;
+	while (ls > lo && byte_at(st, ls - 1) != '\n')
+		ls--;
+	if (line_end - ls < sizeof mark - 1)
+		return 0;
+	unsigned char buf[3 * LINE_CTX + 8192];
+	size_t n = (size_t)(line_end - ls);
+	if (n > sizeof buf)
+		return 0;
+	copy_range(st, ls, line_end, buf);
+	return memmem(buf, n, mark, sizeof mark - 1) != NULL;
+}
+
+/* Emits pending findings whose line has ended (or that waited long enough). */
+static void resolve(struct scan_stream *st, int closing)
+{
+	uint64_t avail = st->total + st->chunk_len;
+	size_t keep = 0;
+	for (size_t i = 0; i < st->npend; i++) {
+		struct pending *p = &st->pend[i];
+		uint64_t limit = p->end + LINE_CTX < avail ? p->end + LINE_CTX : avail;
+		uint64_t nl = limit;
+		for (uint64_t q = p->end; q < limit; q++)
+			if (byte_at(st, q) == '\n') {
+				nl = q;
+				break;
+			}
+		if (nl == limit && !closing && limit < p->end + LINE_CTX) {
+			st->pend[keep++] = *p;
+			continue;
+		}
+		if (!allowed(st, p, nl))
+			emit(st, p);
+	}
+	st->npend = keep;
+}
+
+static void ring_append(struct scan_stream *st, const unsigned char *buf, size_t len)
+{
+	size_t H = st->db->hist, mask = H - 1;
+	uint64_t pos = st->total;
+	if (len > H) {
+		buf += len - H;
+		pos += len - H;
+		len = H;
+	}
+	while (len) {
+		size_t at = (size_t)(pos & mask), n = H - at;
+		if (n > len)
+			n = len;
+		memcpy(st->hist + at, buf, n);
+		buf += n;
+		pos += n;
+		len -= n;
+	}
+}
+
+static void release_upto(struct scan_stream *st, uint64_t limit)
+{
+	if (!st->rel || st->stopped || limit <= st->released)
+		return;
+	for (size_t i = 0; i < st->npend; i++)
+		if (st->pend[i].f.offset < limit)
+			limit = st->pend[i].f.offset;
+	size_t mask = st->db->hist - 1;
+	while (st->released < limit && st->released < st->total) {
+		size_t at = (size_t)(st->released & mask), n = st->db->hist - at;
+		uint64_t stop = limit < st->total ? limit : st->total;
+		if (n > stop - st->released)
+			n = (size_t)(stop - st->released);
+		st->rel(st->hist + at, n, st->rel_ctx);
+		st->released += n;
+	}
+	if (st->released < limit) {
+		size_t n = (size_t)(limit - st->released);
+		st->rel(st->chunk + (st->released - st->total), n, st->rel_ctx);
+		st->released += n;
+	}
+}
+
+static void advance(struct scan_stream *st)
+{
+	const unsigned char *p = st->chunk;
+	size_t n = st->chunk_len;
+	uint64_t lines = st->lines + count_nl(p, n);
+	const unsigned char *nl = memrchr(p, '\n', n);
+	if (nl)
+		st->line_start = st->total + (uint64_t)(nl - p) + 1;
+	st->lines = lines;
+	ring_append(st, p, n);
+	st->total += n;
+	st->chunk = NULL;
+	st->chunk_len = 0;
+	st->lc_pos = st->total;
+	st->lc_lines = st->lines;
+	st->lc_start = st->line_start;
+}
+
+struct scan_stream *scan_stream_open(const struct scan_db *db, scan_finding_fn cb, void *ctx)
+{
+	if (hs_alloc_scratch(db->hs, &tls_scratch) != HS_SUCCESS)
+		return NULL;
+	struct scan_stream *st = xcalloc(1, sizeof *st + db->hist);
+	if (hs_open_stream(db->hs, 0, &st->hs) != HS_SUCCESS) {
+		free(st);
+		return NULL;
+	}
+	st->db = db;
+	st->cb = cb;
+	st->ctx = ctx;
+	st->win = xmalloc(db->holdback + 1);
+	return st;
+}
+
+void scan_stream_hold(struct scan_stream *st, scan_release_fn rel, void *ctx)
+{
+	st->rel = rel;
+	st->rel_ctx = ctx;
+}
+
+int scan_stream_feed(struct scan_stream *st, const void *buf, size_t len)
+{
+	if (st->failed)
+		return -1;
+	if (len == 0)
+		return st->stopped;
+	st->chunk = buf;
+	st->chunk_len = len;
+	st->lc_pos = st->total;
+	st->lc_lines = st->lines;
+	st->lc_start = st->line_start;
+	if (hs_scan_stream(st->hs, buf, (unsigned)len, 0, tls_scratch, on_match, st) != HS_SUCCESS) {
+		st->failed = 1;
+		return -1;
+	}
+	resolve(st, 0);
+	uint64_t end = st->total + len;
+	release_upto(st, end > st->db->holdback ? end - st->db->holdback : 0);
+	advance(st);
+	return st->stopped;
+}
+
+static void stream_free(struct scan_stream *st)
+{
+	free(st->win);
+	free(st);
+}
+
+int scan_stream_close(struct scan_stream *st)
+{
+	int rc = 0;
+	if (hs_close_stream(st->hs, tls_scratch, st->failed ? NULL : on_match, st) != HS_SUCCESS)
+		st->failed = 1;
+	if (!st->failed) {
+		resolve(st, 1);
+		release_upto(st, st->total);
+	}
+	rc = st->failed ? -1 : st->stopped;
+	stream_free(st);
+	return rc;
+}
+
+void scan_stream_abort(struct scan_stream *st)
+{
+	hs_close_stream(st->hs, tls_scratch, NULL, NULL);
+	stream_free(st);
+}
+
+int scan_buffer(const struct scan_db *db, const void *buf, size_t len, scan_finding_fn cb,
+                void *ctx)
+{
+	struct scan_stream *st = scan_stream_open(db, cb, ctx);
+	if (!st)
+		return -1;
+	const unsigned char *p = buf;
+	/* Vectorscan takes at most 4 GiB per call. */
+	while (len) {
+		size_t n = len > (1u << 30) ? (1u << 30) : len;
+		int rc = scan_stream_feed(st, p, n);
+		if (rc) {
+			if (rc < 0) {
+				scan_stream_abort(st);
+				return -1;
+			}
+			break;
+		}
+		p += n;
+		len -= n;
+	}
+	return scan_stream_close(st);
+}
+
+int scan_file(const struct scan_db *db, const char *path, scan_finding_fn cb, void *ctx)
+{
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : dup(0);
+	if (fd < 0)
+		return -1;
+	struct scan_stream *st = scan_stream_open(db, cb, ctx);
+	if (!st) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
+	size_t cap = 1 << 20;
+	unsigned char *buf = xmalloc(cap);
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, cap);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			scan_stream_abort(st);
+			free(buf);
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		rc = scan_stream_feed(st, buf, (size_t)n);
+		if (rc)
+			break;
+	}
+	if (rc < 0) {
+		scan_stream_abort(st);
+		rc = -1;
+	} else {
+		rc = scan_stream_close(st);
+	}
+	free(buf);
+	close(fd);
+	return rc;
+}
