@@ -57,7 +57,7 @@ static int days_in_month(int y, int m)
 static bool date(struct toml_parser *p)
 {
 	const char *s = p->cur;
-	int y, m, d;
+	int y = 0, m = 0, d = 0;
 	if (!field(p, 4, &y, "the year") || !sep(p, '-', "a date") ||
 	    !field(p, 2, &m, "the month") || !sep(p, '-', "a date") || !field(p, 2, &d, "the day"))
 		return false;
@@ -74,7 +74,7 @@ static bool date(struct toml_parser *p)
 static bool time_of_day(struct toml_parser *p)
 {
 	const char *s = p->cur;
-	int h, mi, sec;
+	int h = 0, mi = 0, sec = 0;
 	if (!field(p, 2, &h, "the hour") || !sep(p, ':', "a time") ||
 	    !field(p, 2, &mi, "the minute") || !sep(p, ':', "a time (seconds are required)") ||
 	    !field(p, 2, &sec, "the second"))
@@ -102,7 +102,7 @@ static bool offset(struct toml_parser *p)
 		return true;
 	}
 	const char *s = p->cur++;
-	int h, m;
+	int h = 0, m = 0;
 	if (!field(p, 2, &h, "the offset hour") || !sep(p, ':', "a time offset") ||
 	    !field(p, 2, &m, "the offset minute"))
 		return false;

@@ -318,7 +318,7 @@ static bool single_line(struct toml_parser *p, struct toml_buf *out, char q, con
 		if (is_control((unsigned char)c))
 			return control_in_string(p);
 		const char *s = p->cur;
-		while (p->cur < p->end && *p->cur != q && *p->cur != '\\' &&
+		while (p->cur < p->end && *p->cur != q && !(*p->cur == '\\' && q == '"') &&
 		       !is_control((unsigned char)*p->cur))
 			p->cur++;
 		tb_put(out, s, (size_t)(p->cur - s));
@@ -386,8 +386,8 @@ static bool multi_line(struct toml_parser *p, struct toml_buf *out, char q, cons
 			return control_in_string(p);
 		} else {
 			const char *s = p->cur;
-			while (p->cur < p->end && *p->cur != q && *p->cur != '\\' &&
-			       !is_control((unsigned char)*p->cur))
+			while (p->cur < p->end && *p->cur != q &&
+			       !(*p->cur == '\\' && q == '"') && !is_control((unsigned char)*p->cur))
 				p->cur++;
 			tb_put(out, s, (size_t)(p->cur - s));
 		}

@@ -63,8 +63,18 @@ bool plan_path_writable(const struct plan *p, const char *path)
 		const struct plan_entry *e = &p->e[i];
 		if (e->kind == PLAN_DIR || e->kind == PLAN_SYMLINK || !covers(e->dst, path))
 			continue;
-		return e->kind == PLAN_BIND_RW || e->kind == PLAN_TMPFS || e->kind == PLAN_OVERLAY ||
-		       e->kind == PLAN_DEV;
+		return e->kind == PLAN_BIND_RW || e->kind == PLAN_DEV_BIND;
 	}
 	return false;
+}
+
+bool plan_path_hidden(const struct plan *p, const char *path)
+{
+	for (size_t i = p->n; i-- > 0;) {
+		const struct plan_entry *e = &p->e[i];
+		if (e->kind == PLAN_DIR || e->kind == PLAN_SYMLINK || !covers(e->dst, path))
+			continue;
+		return e->kind == PLAN_TMPFS || e->kind == PLAN_TMPFS_RO || e->kind == PLAN_HIDE_FILE;
+	}
+	return true; /* nothing covers it: not in the cell's view at all */
 }

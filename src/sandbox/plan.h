@@ -33,6 +33,8 @@ struct plan_entry {
 	unsigned mode;
 	bool optional; /* skip quietly when src is missing (system dirs that some hosts lack) */
 	int src_fd;   /* opened inside the cell before any mount: -1 until then */
+	int upper_fd, work_fd; /* PLAN_OVERLAY: O_PATH|O_CLOEXEC fds opened by the supervisor and
+				* inherited by the cell (the paths may be hidden by then) */
 };
 
 struct plan {
@@ -44,7 +46,10 @@ struct plan_entry *plan_add(struct plan *p, enum plan_kind kind, const char *src
 			    const char *why);
 void plan_free(struct plan *p);
 const char *plan_kind_name(enum plan_kind kind);
-/* True when dst is writable in the final view (the last step covering it is writable). */
+/* True when the host's file at path can be changed from the cell: the last step covering path is
+ * a read-write bind of the host (tmpfs and overlay changes never reach the host). */
 bool plan_path_writable(const struct plan *p, const char *path);
+/* True when the host's file at path is not visible in the cell (under a tmpfs, or absent). */
+bool plan_path_hidden(const struct plan *p, const char *path);
 
 #endif
