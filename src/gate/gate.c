@@ -1,19 +1,44 @@
-/* Placeholder until the review gate lands: gated mode refuses instead of writing directly. */
+/* What the supervisor asks of the gate once the command has exited. */
 #include "gate/gate.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "gate/review.h"
+#include "session/session.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
-int gate_plan_project(const struct profile *p, struct session *s, const char *project_real,
-		      struct plan *plan, char **err)
+void gate_after_exit(const struct profile *p, struct session *s, int status)
 {
-	(void)p, (void)s, (void)project_real, (void)plan;
-	*err = xstrdup("[review] mode \"gated\" is not available in this build yet; use --direct");
-	return -1;
+	(void)p;
+	(void)status;
+	struct gate_session g;
+	char *err = NULL;
+	if (gate_open_dir(s->dir, &g, &err) < 0 || gate_review(&g, &err) < 0) {
+		log_warn("review of session %s failed: %s (its changes are kept in %s)", s->id, err,
+			 s->dir);
+		free(err);
+		gate_close(&g);
+		return;
+	}
+	/* The conflict baseline: what the project held at each changed path when the agent
+	 * stopped (see docs/REVIEW.md). */
+	gate_record_seen(&g);
+	size_t n = g.cs.n;
+	session_meta_set(s->dir, json_pack("{s:I, s:I, s:I}", "changes", (json_int_t)n, "findings",
+					   (json_int_t)g.n_findings, "high", (json_int_t)g.n_high));
+	session_event(s, json_pack("{s:s, s:I, s:I, s:I}", "event", "review", "changes",
+				   (json_int_t)n, "findings", (json_int_t)g.n_findings, "high",
+				   (json_int_t)g.n_high));
+	char *sum = gate_summary(&g);
+	if (n)
+		fprintf(stderr,
+			"brig: session %s: %s; nothing reached %s yet. Review: brig review %s | "
+			"apply: brig apply %s | discard: brig discard %s\n",
+			s->id, sum, g.project, s->id, s->id, s->id);
+	else
+		fprintf(stderr, "brig: session %s: no changes to %s\n", s->id, g.project);
+	free(sum);
+	gate_close(&g);
 }
-int gate_mount_overlay(const struct plan_entry *e, const char *target, char **err)
-{
-	(void)e, (void)target;
-	*err = xstrdup("overlay not available");
-	return -1;
-}
-void gate_after_exit(const struct profile *p, struct session *s, int status) { (void)p, (void)s, (void)status; }

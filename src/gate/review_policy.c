@@ -11,8 +11,10 @@ void review_policy_defaults(struct review_policy *rp, enum posture posture)
 
 int review_policy_parse(struct schema_ctx *c, const struct toml_table *t, struct review_policy *rp)
 {
-	static const char *const keys[] = {"mode", NULL};
+	static const char *const keys[] = {"mode", "expect", NULL};
 	if (schema_known_keys(c, t, "[review]", keys) < 0)
+		return -1;
+	if (schema_strings(c, t, "[review]", "expect", &rp->expect) < 0)
 		return -1;
 	char *mode = NULL;
 	int rc = schema_string(c, t, "[review]", "mode", &mode);
@@ -31,7 +33,14 @@ int review_policy_parse(struct schema_ctx *c, const struct toml_table *t, struct
 
 json_t *review_policy_to_json(const struct review_policy *rp)
 {
-	return json_pack("{s:s}", "mode", rp->gated ? "gated" : "direct");
+	json_t *j = json_pack("{s:s}", "mode", rp->gated ? "gated" : "direct");
+	if (rp->expect.sv.n) {
+		json_t *expect = json_array();
+		for (size_t i = 0; i < rp->expect.sv.n; i++)
+			json_array_append_new(expect, json_string(rp->expect.sv.v[i]));
+		json_object_set_new(j, "expect", expect);
+	}
+	return j;
 }
 
-void review_policy_free(struct review_policy *rp) { (void)rp; }
+void review_policy_free(struct review_policy *rp) { pos_strv_free(&rp->expect); }

@@ -10,6 +10,9 @@
 
 struct review_policy {
 	bool gated; /* project mounted as an overlay; changes wait for `brig apply` */
+	/* Paths (globs relative to the project; "dir/" means everything under dir) where the
+	 * profile expects changes; a change elsewhere is a finding. Empty: no such rule. */
+	struct pos_strv expect;
 };
 
 void review_policy_defaults(struct review_policy *rp, enum posture posture);

@@ -1,64 +1,111 @@
+/* The order of the layers. Everything that allocates or opens files (the seccomp program, the
+ * Landlock ruleset) is prepared first; then, with no further allocation needed: rlimits,
+ * Landlock, privileges, and the seccomp filter last, so that none of the earlier steps needs a
+ * call the filter denies. Any failure refuses the start: never a silently weaker cell. */
 #include "sandbox/harden.h"
 
 #include <errno.h>
-#include <linux/capability.h>
-#include <linux/securebits.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "profile/profile.h"
+#include "sandbox/landlock.h"
+#include "sandbox/limits.h"
 #include "sandbox/plan.h"
+#include "sandbox/privs.h"
+#include "sandbox/protect.h"
+#include "sandbox/seccomp.h"
+#include "session/session.h"
+#include "util/log.h"
 #include "util/xalloc.h"
 
-/* Capabilities held in the cell's user namespace would let the command mount, change the file
- * view or unshare again; root outside must not keep any inside either. */
-static int drop_privileges(char **err)
+static void warn_relaxed(const struct harden_policy *hp)
 {
-	if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-					     SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-					     SECBIT_NO_CAP_AMBIENT_RAISE |
-					     SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) < 0) {
-		*err = xasprintf("cannot lock securebits: %s", strerror(errno));
+	for (size_t i = 0; i < sc_rule_count() && i < HARDEN_MAX_RULES; i++)
+		if (hp->seccomp_relaxed & (1ull << i))
+			log_warn("seccomp rule '%s' is lifted by %s: the cell allows %s", sc_rule_name(i),
+				 hp->seccomp_relaxed_where[i] ? hp->seccomp_relaxed_where[i]
+							      : "the profile",
+				 sc_rule_stops(i));
+}
+
+/* Returns the ruleset fd, -2 when Landlock is off or missing (and allowed to be), -1 on error. */
+static int prepare_landlock(const struct harden_policy *hp, const struct plan *plan, char **err)
+{
+	if (!hp->landlock)
+		return -2;
+	int abi = landlock_abi_version();
+	if (abi < hp->landlock_min_abi || (abi == 0 && hp->landlock_required)) {
+		*err = xasprintf("the profile requires Landlock ABI %d or newer, this kernel has %d "
+				 "(lower [landlock] min_abi, or run on a newer kernel)",
+				 hp->landlock_min_abi, abi);
 		return -1;
 	}
-	for (int cap = 0; cap <= 63; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
-			*err = xasprintf("cannot drop capability %d from the bounding set: %s", cap,
-					 strerror(errno));
-			return -1;
-		}
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct data[2];
-	memset(data, 0, sizeof data);
-	if (syscall(SYS_capset, &hdr, data) < 0) {
-		*err = xasprintf("cannot drop capabilities: %s", strerror(errno));
-		return -1;
+	if (abi == 0) {
+		log_warn("Landlock is not available in this kernel: the file view is enforced by "
+			 "mounts alone (set [landlock] min_abi = 1 to refuse instead)");
+		return -2;
 	}
-	/* setuid binaries and file capabilities must not grant anything inside the cell. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		*err = xasprintf("cannot set no_new_privs: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	struct landlock_opts o = {.scope = hp->landlock_scope};
+	return landlock_prepare(plan, &o, abi, err);
 }
 
 int harden_apply(const struct profile *p, const struct plan *plan, char **err)
 {
-	(void)p;
-	(void)plan;
-	return drop_privileges(err);
+	const struct harden_policy *hp = &p->harden;
+	struct sc_prog prog = {0};
+	if (hp->seccomp) {
+		warn_relaxed(hp);
+		if (sc_build(hp->seccomp_relaxed, &prog, err) < 0)
+			return -1;
+	}
+	int rfd = prepare_landlock(hp, plan, err);
+	if (rfd == -1)
+		goto fail;
+	if (limits_apply_rlimits(&hp->limits, err) < 0)
+		goto fail;
+	/* Landlock needs no_new_privs unless the process holds CAP_SYS_ADMIN; set it first so
+	 * that the order of the launcher's earlier steps does not matter. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		*err = xasprintf("cannot set no_new_privs: %s", strerror(errno));
+		goto fail;
+	}
+	if (rfd >= 0) {
+		int fd = rfd;
+		rfd = -2;
+		if (landlock_enforce(fd, err) < 0)
+			goto fail;
+	}
+	if (privs_drop(err) < 0)
+		goto fail;
+	if (hp->seccomp && sc_load(&prog, err) < 0)
+		goto fail;
+	sc_prog_free(&prog);
+	return 0;
+fail:
+	if (rfd >= 0)
+		close(rfd);
+	sc_prog_free(&prog);
+	return -1;
 }
 
 int harden_limits_attach(const struct profile *p, struct session *s, pid_t cell_pid, char **err)
 {
-	(void)p, (void)s, (void)cell_pid, (void)err;
-	return 0;
+	char name[32];
+	snprintf(name, sizeof name, "%d", (int)cell_pid);
+	return limits_cgroup_attach(&p->harden.limits, s && s->id ? s->id : name, cell_pid, err) < 0
+		       ? -1
+		       : 0;
 }
 
 void harden_plan_protect(const struct profile *p, const char *project_real, struct plan *plan)
 {
-	(void)p, (void)project_real, (void)plan;
+	const char *h = getenv("HOME");
+	char *home = h && *h == '/' ? realpath(h, NULL) : NULL;
+	protect_plan(&p->harden, project_real, home, plan);
+	free(home);
 }

@@ -1,0 +1,49 @@
+# Shared by tests/integration/gate-*.bats and tests/escape/gate-*.bats.
+# A gated session is made the way the launcher makes one (overlay of the project, upper and work
+# in the session directory), in a user+mount namespace of the test's own, so these tests need
+# neither root nor the launcher.
+
+gate_setup() {
+	T=$(mktemp -d)
+	export XDG_STATE_HOME=$T/state
+	P=$T/proj
+	mkdir -p "$P"
+	P=$(realpath "$P")
+	GATE_N=0
+	unshare -Urm true 2>/dev/null || skip "no unprivileged user namespaces here"
+}
+
+gate_teardown() {
+	[ -n "${T:-}" ] || return 0
+	chmod -R u+rwX "$T" 2>/dev/null || true
+	rm -rf "$T"
+}
+
+# gate_session 'shell commands run inside the overlaid project' -> prints the session id
+gate_session() {
+	GATE_N=$((GATE_N + 1))
+	local id d t0
+	id=$(date -u +%Y%m%dT%H%M%S)-$(printf '%06x' "$GATE_N")
+	d=$XDG_STATE_HOME/brig/sessions/$id
+	mkdir -p "$d/upper" "$d/work"
+	t0=$(($(date +%s%N) - 20000000))
+	cat >"$d/meta.json" <<JSON
+{"id": "$id", "profile": "test", "source": "test", "project": "$P", "project_real": "$P",
+ "gated": true, "t0_ns": $t0, "upper": "upper", "state": "running", "supervisor_pid": $$,
+ "host_userns": "$(stat -L -c %d:%i /proc/self/ns/user)", "started": "$(date -u +%FT%TZ)"}
+JSON
+	unshare -Urm sh -ec "mount -t overlay overlay -o lowerdir=$P,upperdir=$d/upper,workdir=$d/work,userxattr $P; cd $P; $1" >&2
+	jq '.state = "exited" | .exit_status = 0' "$d/meta.json" >"$d/meta.tmp" && mv "$d/meta.tmp" "$d/meta.json"
+	echo "$id"
+}
+
+gate_dir() { echo "$XDG_STATE_HOME/brig/sessions/$1"; }
+
+# A sorted listing of a tree: type, mode, size, link target, content hash.
+tree_state() {
+	(cd "$1" && find . -path ./.git -prune -o -printf '%y %m %s %l %p\n' | sort | while read -r y m s l p; do
+		h=-
+		[ "$y" = f ] && h=$(sha1sum <"$p" | cut -c1-12)
+		echo "$y $m $s $l $p $h"
+	done)
+}
