@@ -92,6 +92,24 @@ static const char *seg_q(const struct seg *s, char out[80])
 	return tp_quote(s->key, s->len, out);
 }
 
+/* "an integer", "a string", ... */
+static const char *a_type(const struct toml_value *v)
+{
+	switch (v->type) {
+	case TOML_INTEGER: return "an integer";
+	case TOML_DATETIME: return "an offset date-time";
+	case TOML_ARRAY: return v->flags & VAL_AOT ? "an array of tables" : "a static array";
+	case TOML_TABLE: return v->u.tab->flags & TAB_INLINE ? "an inline table" : "a table";
+	case TOML_STRING: return "a string";
+	case TOML_FLOAT: return "a float";
+	case TOML_BOOL: return "a boolean";
+	case TOML_DATETIME_LOCAL: return "a local date-time";
+	case TOML_DATE_LOCAL: return "a local date";
+	case TOML_TIME_LOCAL: return "a local time";
+	}
+	return "a value";
+}
+
 static bool dup_key(struct toml_parser *p, const struct seg *s, const struct toml_kv *old)
 {
 	char q[80];
@@ -128,8 +146,8 @@ static struct toml_table *walk_dotted(struct toml_parser *p, struct toml_table *
 		}
 		char q[80];
 		if (kv->val->type != TOML_TABLE)
-			return tp_fail(p, s->at, "key %s is already a %s (line %d), not a table",
-				       seg_q(s, q), toml_type_name(kv->val->type), kv->pos.line),
+			return tp_fail(p, s->at, "key %s is already %s (line %d), not a table",
+				       seg_q(s, q), a_type(kv->val), kv->pos.line),
 			       NULL;
 		if (!(kv->val->u.tab->flags & TAB_DOTTED) ||
 		    (kv->val->u.tab->flags & TAB_INLINE && !extra_flags))
@@ -346,10 +364,8 @@ static struct toml_table *header_last(struct toml_parser *p, struct toml_table *
 		if (kv->val->type == TOML_ARRAY && kv->val->flags & VAL_AOT)
 			return aot_append(t, kv, s);
 		return tp_fail(p, s->at, "cannot make [[%s]] an array of tables: key %s is already "
-					 "a %s%s (line %d)",
-			       kp_text(kp, (char[80]){0}), seg_q(s, q),
-			       kv->val->type == TOML_ARRAY ? "static " : "",
-			       toml_type_name(kv->val->type), kv->pos.line),
+					 "%s (line %d)",
+			       kp_text(kp, (char[80]){0}), seg_q(s, q), a_type(kv->val), kv->pos.line),
 		       NULL;
 	}
 	if (!kv)
@@ -368,13 +384,8 @@ static struct toml_table *header_last(struct toml_parser *p, struct toml_table *
 							 : "by a header",
 			       kv->pos.line),
 		       NULL;
-	return tp_fail(p, s->at, "cannot make [%s] a table: key %s is already a%s %s (line %d)",
-		       kp_text(kp, (char[80]){0}), seg_q(s, q),
-		       kv->val->type == TOML_ARRAY && kv->val->flags & VAL_AOT ? "n" : "",
-		       kv->val->type == TOML_ARRAY && kv->val->flags & VAL_AOT
-			       ? "array of tables"
-			       : toml_type_name(kv->val->type),
-		       kv->pos.line),
+	return tp_fail(p, s->at, "cannot make [%s] a table: key %s is already %s (line %d)",
+		       kp_text(kp, (char[80]){0}), seg_q(s, q), a_type(kv->val), kv->pos.line),
 	       NULL;
 }
 
@@ -403,12 +414,9 @@ static struct toml_table *header_walk(struct toml_parser *p, struct toml_table *
 		} else if (v->type == TOML_TABLE && !(v->u.tab->flags & TAB_INLINE)) {
 			t = v->u.tab;
 		} else {
-			return tp_fail(p, s->at, "cannot define [%s]: key %s is %s %s (line %d), "
+			return tp_fail(p, s->at, "cannot define [%s]: key %s is %s (line %d), "
 						 "which cannot be extended",
-				       kp_text(kp, (char[80]){0}), seg_q(s, q),
-				       v->type == TOML_TABLE ? "an inline" : "a",
-				       v->type == TOML_ARRAY ? "static array" : toml_type_name(v->type),
-				       kv->pos.line),
+				       kp_text(kp, (char[80]){0}), seg_q(s, q), a_type(v), kv->pos.line),
 			       NULL;
 		}
 	}

@@ -7,15 +7,13 @@
 #include "profile/toml_internal.h"
 #include "util/xalloc.h"
 
-/* Errors are rare, so their position is found by counting lines from the start rather than
- * tracked for every byte. */
-struct toml_pos tp_pos(const struct toml_parser *p, const char *at)
+/* Counts lines from the start: exact wherever the cursor has got to since, and cheap enough
+ * for errors, which are rare. */
+static struct toml_pos scan_pos(const char *buf, const char *at)
 {
-	if (at >= p->line_start)
-		return (struct toml_pos){p->line, (int)(at - p->line_start) + 1};
 	struct toml_pos pos = {1, 1};
-	const char *ls = p->buf;
-	for (const char *s = p->buf; s < at; s++)
+	const char *ls = buf;
+	for (const char *s = buf; s < at; s++)
 		if (*s == '\n') {
 			pos.line++;
 			ls = s + 1;
@@ -24,22 +22,19 @@ struct toml_pos tp_pos(const struct toml_parser *p, const char *at)
 	return pos;
 }
 
+struct toml_pos tp_pos(const struct toml_parser *p, const char *at)
+{
+	if (at >= p->line_start)
+		return (struct toml_pos){p->line, (int)(at - p->line_start) + 1};
+	return scan_pos(p->buf, at);
+}
+
 bool tp_fail(struct toml_parser *p, const char *at, const char *fmt, ...)
 {
 	if (p->failed)
 		return false;
 	p->failed = true;
-	if (at > p->end)
-		at = p->end;
-	/* Counting from the start is exact even when the cursor has moved past newlines since. */
-	struct toml_pos pos = {1, 1};
-	const char *ls = p->buf;
-	for (const char *s = p->buf; s < at; s++)
-		if (*s == '\n') {
-			pos.line++;
-			ls = s + 1;
-		}
-	pos.col = (int)(at - ls) + 1;
+	struct toml_pos pos = scan_pos(p->buf, at > p->end ? p->end : at);
 	p->err->line = pos.line;
 	p->err->col = pos.col;
 	va_list ap;
@@ -282,11 +277,13 @@ static bool escape(struct toml_parser *p, struct toml_buf *out)
 	}
 	if (*p->cur == 'u' || *p->cur == 'U')
 		return unicode_escape(p, out);
+	if (*p->cur > 0x20 && *p->cur < 0x7f)
+		return tp_fail(p, esc, "unknown escape \\%c in string (valid: \\b \\t \\n \\f \\r "
+				       "\\\" \\\\ \\uXXXX \\UXXXXXXXX)",
+			       *p->cur);
 	char d[32];
-	return tp_fail(p, esc, "unknown escape \\%s in string (valid: \\b \\t \\n \\f \\r \\\" \\\\ "
-			       "\\uXXXX \\UXXXXXXXX)",
-		       *p->cur > 0x20 && *p->cur < 0x7f ? (char[]){*p->cur, 0}
-							 : tp_describe(p, p->cur, d));
+	return tp_fail(p, esc, "backslash followed by %s in string: write a backslash as \\\\",
+		       tp_describe(p, p->cur, d));
 }
 
 static bool control_in_string(struct toml_parser *p)
