@@ -2,11 +2,13 @@
  * the session's own directory, so the change set is exactly what the upper dir holds. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,18 +32,33 @@ static long long now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static int make_dir_fd(const char *path, char **err)
+static int make_dir(const char *path, char **err)
 {
 	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
 		*err = xasprintf("cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
-	/* O_CLOEXEC: the cell's pid 1 inherits the fd across clone but the agent must not get it
-	 * across exec: from the upper dir, ".." leads to every other session's changes. */
-	int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return 0;
+}
+
+static int open_layer(const char *path, char **err)
+{
+	/* O_CLOEXEC: the agent must never hold it: from the upper dir, ".." leads to every other
+	 * session's changes. No symlinks: the session directory is brig's own. */
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+			       .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
 	if (fd < 0)
-		*err = xasprintf("cannot open %s: %s", path, strerror(errno));
+		*err = xasprintf("cannot open the session's overlay directory %s inside the cell: %s",
+				 path, strerror(errno));
 	return fd;
+}
+
+int gate_open_layers(struct plan_entry *e, char **err)
+{
+	e->upper_fd = open_layer(e->upper, err);
+	e->work_fd = e->upper_fd < 0 ? -1 : open_layer(e->work, err);
+	return e->work_fd < 0 ? -1 : 0;
 }
 
 int gate_plan_project(const struct profile *p, struct session *s, const char *project_real,
@@ -49,11 +66,7 @@ int gate_plan_project(const struct profile *p, struct session *s, const char *pr
 {
 	char *upper = xasprintf("%s/" GATE_UPPER, s->dir);
 	char *work = xasprintf("%s/" GATE_WORK, s->dir);
-	int ufd = make_dir_fd(upper, err);
-	int wfd = ufd < 0 ? -1 : make_dir_fd(work, err);
-	if (wfd < 0) {
-		if (ufd >= 0)
-			close(ufd);
+	if (make_dir(upper, err) < 0 || make_dir(work, err) < 0) {
 		free(upper);
 		free(work);
 		return -1;
@@ -63,8 +76,7 @@ int gate_plan_project(const struct profile *p, struct session *s, const char *pr
 	free(why);
 	e->upper = upper;
 	e->work = work;
-	e->upper_fd = ufd;
-	e->work_fd = wfd;
+	e->upper_fd = e->work_fd = -1; /* opened in the cell: gate_open_layers() */
 	/* What the session saw of the project is recorded lazily: t0 here, then the lower's state of
 	 * each changed path when the command exits (see docs/REVIEW.md, "Conflicts"). */
 	json_t *f = json_pack("{s:b, s:s, s:I, s:s}", "gated", 1, "project_real", project_real,
@@ -93,23 +105,31 @@ static int overlay_error(int fs, const char *what, const char *target, char **er
 	return -1;
 }
 
-/* Layers by fd (Linux 6.13+) keep working when the paths are covered; older kernels take the
- * same fds through /proc/self/fd. */
-static int set_layers(int fs, const struct plan_entry *e)
+/* Layers by fd (Linux 6.13+) keep working when the paths are covered; older kernels, which do
+ * not know "lowerdir+", take the same fds through /proc/self/fd. *what names the failing step. */
+static int set_layers(int fs, const struct plan_entry *e, const char **what)
 {
-	if (fsconfig(fs, FSCONFIG_SET_FD, "lowerdir+", NULL, e->src_fd) == 0 &&
-	    fsconfig(fs, FSCONFIG_SET_FD, "upperdir", NULL, e->upper_fd) == 0 &&
-	    fsconfig(fs, FSCONFIG_SET_FD, "workdir", NULL, e->work_fd) == 0)
-		return 0;
+	*what = "lowerdir";
+	if (fsconfig(fs, FSCONFIG_SET_FD, "lowerdir+", NULL, e->src_fd) == 0) {
+		*what = "upperdir";
+		if (fsconfig(fs, FSCONFIG_SET_FD, "upperdir", NULL, e->upper_fd) < 0)
+			return -1;
+		*what = "workdir";
+		return fsconfig(fs, FSCONFIG_SET_FD, "workdir", NULL, e->work_fd);
+	}
+	if (errno != EINVAL)
+		return -1;
 	char lower[64], up[64], wk[64];
 	snprintf(lower, sizeof lower, "/proc/self/fd/%d", e->src_fd);
 	snprintf(up, sizeof up, "/proc/self/fd/%d", e->upper_fd);
 	snprintf(wk, sizeof wk, "/proc/self/fd/%d", e->work_fd);
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", up, 0) < 0 ||
-	    fsconfig(fs, FSCONFIG_SET_STRING, "workdir", wk, 0) < 0)
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0)
 		return -1;
-	return 0;
+	*what = "upperdir";
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", up, 0) < 0)
+		return -1;
+	*what = "workdir";
+	return fsconfig(fs, FSCONFIG_SET_STRING, "workdir", wk, 0);
 }
 
 int gate_mount_overlay(const struct plan_entry *e, const char *target, char **err)
@@ -128,8 +148,14 @@ int gate_mount_overlay(const struct plan_entry *e, const char *target, char **er
 		close(fs);
 		return -1;
 	}
-	if (set_layers(fs, e) < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-		overlay_error(fs, "layers", target, err);
+	const char *what = "layers";
+	if (set_layers(fs, e, &what) < 0) {
+		overlay_error(fs, what, target, err);
+		close(fs);
+		return -1;
+	}
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		overlay_error(fs, "create", target, err);
 		close(fs);
 		return -1;
 	}

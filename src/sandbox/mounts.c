@@ -54,6 +54,8 @@ static int open_sources(struct ctx *c, struct plan *plan)
 		e->src_fd = openat2_nofollow(AT_FDCWD, e->src, O_PATH);
 		if (e->src_fd < 0 && !(e->optional && errno == ENOENT))
 			return fail(c, e, e->src, errno);
+		if (e->kind == PLAN_OVERLAY && gate_open_layers(e, c->err) < 0)
+			return -1;
 	}
 	for (int i = 0; dev_nodes[i]; i++) {
 		char *path = xasprintf("/dev/%s", dev_nodes[i]);
@@ -330,7 +332,17 @@ static int do_entry(struct ctx *c, struct plan_entry *e)
 	}
 	int err = errno;
 	close(target);
-	return r < 0 ? fail(c, e, "mount", err) : 0;
+	if (r < 0)
+		return fail(c, e, "mount", err);
+	if (!strcmp(e->dst, "/")) {
+		/* The whole host bound over the new root (pwrap's posture): later steps must land
+		 * on top of that bind, not on the tmpfs it now covers. */
+		close(c->root_fd);
+		c->root_fd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (c->root_fd < 0)
+			return fail(c, e, "reopen root", errno);
+	}
+	return 0;
 }
 
 int mounts_build(struct plan *plan, char **err)
