@@ -31,4 +31,9 @@ int net_cell_start_broker(struct net_cell *nc, pid_t cell_pid, char **err);
 void net_cell_stop(struct net_cell *nc);
 void net_cell_free(struct net_cell *nc);
 
+struct hostrules;
+/* The host rules of a profile's [network] table (allow, deny, allow_presets), for the broker and
+ * for `brig check`. Returns 0, or -1 with *err. */
+int net_rules_from_policy(const struct profile *p, struct hostrules *hr, char **err);
+
 #endif

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/hostrules.h"
+#include "net/presets.h"
+
 void net_policy_defaults(struct net_policy *np, enum posture posture)
 {
 	memset(np, 0, sizeof *np);
@@ -26,6 +29,43 @@ int net_mode_from_string(const char *s, enum net_mode *out)
 const char *net_mode_name(enum net_mode m)
 {
 	return m == NET_HOST ? "host" : m == NET_NONE ? "none" : "filtered";
+}
+
+/* Rules are checked here, where their file position is known, so that `brig check` and `brig run`
+ * both point at the line to fix. */
+static int check_rules(struct schema_ctx *c, const struct net_policy *np)
+{
+	const struct pos_strv *lists[] = {&np->allow, &np->deny};
+	for (size_t l = 0; l < 2; l++)
+		for (size_t i = 0; i < lists[l]->sv.n; i++) {
+			struct hostrule r;
+			char *err = NULL;
+			if (hostrule_parse(lists[l]->sv.v[i], &r, &err) < 0) {
+				schema_fail(c, lists[l]->pos[i], "[network] %s: %s",
+					    l ? "deny" : "allow", err);
+				free(err);
+				return -1;
+			}
+			free(r.host);
+		}
+	for (size_t i = 0; i < np->allow_presets.sv.n; i++)
+		if (!net_preset_find(np->allow_presets.sv.v[i]))
+			return schema_fail(c, np->allow_presets.pos[i],
+					   "[network] allow_presets: unknown preset \"%s\" (known: npm, "
+					   "pypi, github, anthropic, openai, debian)",
+					   np->allow_presets.sv.v[i]);
+	for (size_t i = 0; i < np->publish.sv.n; i++) {
+		const char *s = np->publish.sv.v[i];
+		char *end;
+		long a = strtol(s, &end, 10), b = a;
+		if (*end == ':')
+			b = strtol(end + 1, &end, 10);
+		if (*end || end == s || a < 1 || a > 65535 || b < 1 || b > 65535)
+			return schema_fail(c, np->publish.pos[i],
+					   "[network] publish: \"%s\" must be PORT or HOSTPORT:CELLPORT",
+					   s);
+	}
+	return 0;
 }
 
 int net_policy_parse(struct schema_ctx *c, const struct toml_table *t, struct net_policy *np)
@@ -53,7 +93,7 @@ int net_policy_parse(struct schema_ctx *c, const struct toml_table *t, struct ne
 	    schema_strings(c, t, "[network]", "allow_presets", &np->allow_presets) < 0 ||
 	    schema_strings(c, t, "[network]", "publish", &np->publish) < 0)
 		return -1;
-	return 0;
+	return check_rules(c, np);
 }
 
 static json_t *strv_json(const struct strv *sv)
