@@ -107,44 +107,50 @@ static int run_main(int argc, char **argv, int shell_only)
 	const char *net = NULL;
 	int gated = -1;
 	struct strv publish = {0};
-	int c;
-	/* '+': stop at the first non-option, so the command's own options stay its own. */
-	while ((c = getopt_long(argc, argv, "+C:qh", opts, NULL)) != -1) {
-		if (profile_args_option(&pa, c, optarg))
-			continue;
-		switch (c) {
-		case 'n':
-			net = optarg;
-			break;
-		case 'P':
-			strv_push(&publish, optarg);
-			break;
-		case 'g':
-			gated = 1;
-			break;
-		case 'd':
-			gated = 0;
-			break;
-		case 'q':
-			log_set_quiet(1);
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return 0;
-		default:
-			usage(stderr, argv[0]);
-			return BRIG_EXIT_FAIL;
+	int c, rest;
+	/* '+': stop at the first non-option, so the command's own options stay its own. A profile
+	 * NAME may stand before brig's options ("brig run okb --net none -- make"), so parsing
+	 * resumes once after it. */
+	for (;;) {
+		while ((c = getopt_long(argc, argv, "+C:qh", opts, NULL)) != -1) {
+			if (profile_args_option(&pa, c, optarg))
+				continue;
+			switch (c) {
+			case 'n':
+				net = optarg;
+				break;
+			case 'P':
+				strv_push(&publish, optarg);
+				break;
+			case 'g':
+				gated = 1;
+				break;
+			case 'd':
+				gated = 0;
+				break;
+			case 'q':
+				log_set_quiet(1);
+				break;
+			case 'h':
+				usage(stdout, argv[0]);
+				strv_free(&publish);
+				return 0;
+			default:
+				usage(stderr, argv[0]);
+				strv_free(&publish);
+				return BRIG_EXIT_FAIL;
+			}
 		}
-	}
-	int rest = optind;
-	int dashdash = rest > 1 && !strcmp(argv[rest - 1], "--");
-	if (!dashdash && rest < argc && !pa.file && !pa.preset && !pa.name) {
+		rest = optind;
+		int dashdash = rest > 1 && !strcmp(argv[rest - 1], "--");
+		if (dashdash || rest >= argc || pa.file || pa.preset || pa.name)
+			break;
 		/* A word before '--' names a profile only when that profile exists; otherwise it
 		 * is the command ("brig run make test"). */
-		if (profile_args_name_exists(argv[rest]) || shell_only)
-			pa.name = argv[rest++];
-		if (rest < argc && !strcmp(argv[rest], "--"))
-			rest++;
+		if (!profile_args_name_exists(argv[rest]) && !shell_only)
+			break;
+		pa.name = argv[rest];
+		optind = rest + 1;
 	}
 	if (shell_only && rest < argc) {
 		log_err("brig shell takes no command; use 'brig run NAME -- CMD'");

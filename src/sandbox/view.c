@@ -134,12 +134,11 @@ static int add_home(struct builder *b)
 			0700;
 		return 0;
 	}
-	if (b->p->posture != POSTURE_PWRAP) {
-		char *real = NULL;
-		if (resolve_path(&b->res, home, &real) == RESOLVE_OK)
-			plan_add(&b->v->plan, PLAN_BIND_RO, real, real, "home, read-only");
-		free(real);
-	}
+	/* pwrap re-binds the home after its private /tmp, so a home under /tmp stays visible. */
+	char *real = NULL;
+	if (resolve_path(&b->res, home, &real) == RESOLVE_OK)
+		plan_add(&b->v->plan, PLAN_BIND_RO, real, real, "home, read-only");
+	free(real);
 	return 0;
 }
 

@@ -35,7 +35,7 @@ profile() {
 	chmod 600 "$dir/project.toml"
 }
 
-# Runs brig in the background-safe way bats wants: output in $output, status in $status.
+# brig run with the command's stdout in $output and brig's and the command's stderr in $stderr.
 cell() {
-	run "$BRIG" run "$@"
+	run --separate-stderr "$BRIG" run "$@"
 }

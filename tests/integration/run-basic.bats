@@ -64,8 +64,8 @@ teardown() { brig_teardown; }
 }
 
 @test "a command that is not found exits 127, one that cannot run exits 126" {
-	run -127 "$BRIG" run --net none --direct -- no-such-command-brig
-	[[ "$output" == *"not found"* ]]
+	run -127 --separate-stderr "$BRIG" run --net none --direct -- no-such-command-brig
+	[[ "$stderr" == *"not found"* ]]
 	printf 'not executable' >"$P/script"
 	chmod 644 "$P/script"
 	run -126 "$BRIG" run --net none --direct -- ./script
@@ -123,7 +123,7 @@ teardown() { brig_teardown; }
 	cd "$HOME"
 	cell --net none --direct -- true
 	[ "$status" -eq 125 ]
-	[[ "$output" == *"refusing"* ]]
+	[[ "$stderr" == *"refusing"* ]]
 }
 
 @test "the cell has no capabilities, even as root" {
