@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdnoreturn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,50 +350,59 @@ static void close_other_fds(const int *keep, size_t nkeep)
 		close(list[i]);
 }
 
+/* In the broker: waits for pid 1 of the cell to send the listeners it made inside. The wait is
+ * here and not in the supervisor, because the launcher lets the cell run (and so set up its
+ * network) only after this hook returns. */
+static noreturn void broker_main(struct net_cell *nc, int events, pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	int keep[BROKER_MAX_PUBLISH + 2];
+	size_t nkeep = 0;
+	for (size_t i = 0; i < nc->npub; i++)
+		keep[nkeep++] = nc->pub_fd[i];
+	keep[nkeep++] = nc->ctl[0];
+	keep[nkeep++] = events;
+	close_other_fds(keep, nkeep);
+	int fds[NFDS];
+	char *err = NULL;
+	if (recv_listeners(nc->ctl[0], fds, &err) < 0)
+		_exit(BRIG_EXIT_FAIL); /* the cell failed before its network was up, and said why */
+	struct broker_config cfg = {
+		.http_fd = fds[FD_HTTP], .socks_fd = fds[FD_SOCKS], .trans4_fd = fds[FD_TRANS4],
+		.trans6_fd = fds[FD_TRANS6], .dns_udp_fd = fds[FD_DNS_UDP],
+		.dns_tcp_fd = fds[FD_DNS_TCP], .ctl_fd = nc->ctl[0], .npub = nc->npub,
+		.rules = &nc->rules, .events_fd = events, .confine = true,
+		.test_hosts = nc->test_hosts};
+	memcpy(cfg.pub_fd, nc->pub_fd, sizeof cfg.pub_fd);
+	memcpy(cfg.pub_port, nc->pub_port, sizeof cfg.pub_port);
+	broker_run(&cfg);
+	_exit(BRIG_EXIT_FAIL);
+}
+
 int net_cell_start_broker(struct net_cell *nc, pid_t cell_pid, char **err)
 {
 	(void)cell_pid;
 	close(nc->ctl[1]);
 	nc->ctl[1] = -1;
-	int fds[NFDS];
-	if (recv_listeners(nc->ctl[0], fds, err) < 0)
-		return -1;
 	int events = nc->s && nc->s->events_fd >= 0 ? dup(nc->s->events_fd) : -1;
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		*err = xasprintf("cannot start the network broker: %s", strerror(errno));
+		if (events >= 0)
+			close(events);
 		return -1;
 	}
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(0);
-		int keep[NFDS + BROKER_MAX_PUBLISH + 2];
-		size_t nkeep = 0;
-		for (int i = 0; i < NFDS; i++)
-			keep[nkeep++] = fds[i];
-		for (size_t i = 0; i < nc->npub; i++)
-			keep[nkeep++] = nc->pub_fd[i];
-		keep[nkeep++] = nc->ctl[0];
-		keep[nkeep++] = events;
-		close_other_fds(keep, nkeep);
-		struct broker_config cfg = {
-			.http_fd = fds[FD_HTTP], .socks_fd = fds[FD_SOCKS], .trans4_fd = fds[FD_TRANS4],
-			.trans6_fd = fds[FD_TRANS6], .dns_udp_fd = fds[FD_DNS_UDP],
-			.dns_tcp_fd = fds[FD_DNS_TCP], .ctl_fd = nc->ctl[0], .npub = nc->npub,
-			.rules = &nc->rules, .events_fd = events, .confine = true,
-			.test_hosts = nc->test_hosts};
-		memcpy(cfg.pub_fd, nc->pub_fd, sizeof cfg.pub_fd);
-		memcpy(cfg.pub_port, nc->pub_port, sizeof cfg.pub_port);
-		broker_run(&cfg);
-		_exit(BRIG_EXIT_FAIL);
-	}
+	if (pid == 0)
+		broker_main(nc, events, parent);
 	nc->broker = pid;
-	/* The broker is now the only holder of the cell's listeners: if it dies, they close. */
-	for (int i = 0; i < NFDS; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+	/* The broker is now the only holder of the host-side listeners and of the control socket:
+	 * if it dies, the cell's listeners (which only it receives) die with it. */
 	for (size_t i = 0; i < nc->npub; i++) {
 		close(nc->pub_fd[i]);
 		nc->pub_fd[i] = -1;
