@@ -267,8 +267,7 @@ static int walk_subdir(struct walk *w, int ufd, int lfd, const char *name, const
 	bool lower_dir = have_l && S_ISDIR(lst->st_mode);
 	int clfd = lower_dir ? openat(lfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
 	bool opaque = lower_dir && xattr_is_y(cufd, "opaque");
-	char redirect[8];
-	bool redirected = gate_overlay_xattr(cufd, "redirect", redirect, sizeof redirect) >= 0;
+	bool redirected = gate_overlay_xattr(cufd, "redirect", NULL, 0) >= 0;
 	struct change *c = NULL;
 	if (!have_l)
 		c = add(w->cs, path, CHANGE_ADDED, ust, NULL);

@@ -91,6 +91,7 @@ static int stat_beneath(int root, const char *path, struct stat *st)
 	int rc = fstatat(pfd, slash ? slash + 1 : path, st, AT_SYMLINK_NOFOLLOW);
 	int e = errno;
 	close(pfd);
+	errno = e;
 	return rc == 0 ? 1 : e == ENOENT ? 0 : -1;
 }
 
@@ -141,10 +142,31 @@ void gate_record_seen(struct gate_session *g)
 /* The agent's version of a path is safe to write only if the project still holds what the
  * session saw there: same file (inode, size, times) as when the command exited, and not
  * touched by anyone since the session started (ctime cannot be set back by anyone). */
+static int cmp_path(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct change *)elem)->path);
+}
+
+/* Below a file the session turned into a directory, the project has nothing yet. */
+static bool under_replaced_file(const struct gate_session *g, const char *path)
+{
+	char *p = xstrdup(path);
+	bool yes = false;
+	for (char *s = strrchr(p, '/'); s && !yes; s = strrchr(p, '/')) {
+		*s = '\0';
+		const struct change *c = bsearch(p, g->cs.c, g->cs.n, sizeof *g->cs.c, cmp_path);
+		yes = c && S_ISDIR(c->mode) && c->lower_mode && !S_ISDIR(c->lower_mode);
+	}
+	free(p);
+	return yes;
+}
+
 static char *conflict_of(const struct gate_session *g, const struct change *c, json_t *seen)
 {
 	struct stat st;
 	int found = stat_beneath(g->project_fd, c->path, &st);
+	if (found < 0 && errno == ENOTDIR && under_replaced_file(g, c->path))
+		found = 0;
 	if (found < 0)
 		return xstrdup("a directory on the way is now a symlink or a file in the project");
 	json_t *was = json_object_get(seen, c->path);

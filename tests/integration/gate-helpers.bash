@@ -9,7 +9,6 @@ gate_setup() {
 	P=$T/proj
 	mkdir -p "$P"
 	P=$(realpath "$P")
-	GATE_N=0
 	unshare -Urm true 2>/dev/null || skip "no unprivileged user namespaces here"
 }
 
@@ -21,9 +20,11 @@ gate_teardown() {
 
 # gate_session 'shell commands run inside the overlaid project' -> prints the session id
 gate_session() {
-	GATE_N=$((GATE_N + 1))
-	local id d t0
-	id=$(date -u +%Y%m%dT%H%M%S)-$(printf '%06x' "$GATE_N")
+	# Called in $(...): the counter lives in a file so that ids stay unique and ordered.
+	local n id d t0
+	n=$(($(cat "$T/.gate-n" 2>/dev/null || echo 0) + 1))
+	echo "$n" >"$T/.gate-n"
+	id=$(date -u +%Y%m%dT%H%M%S)-$(printf '%06x' "$n")
 	d=$XDG_STATE_HOME/brig/sessions/$id
 	mkdir -p "$d/upper" "$d/work"
 	t0=$(($(date +%s%N) - 20000000))
