@@ -174,6 +174,29 @@ static long b64_decode(const unsigned char *s, size_t len, unsigned char *out, s
 	return (long)n;
 }
 
+/* "client-value-12", "user.name.v2": lowercase words and short numbers joined by separators
+ * are identifiers and labels, not credentials. */
+static int wordy(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		size_t j = i, alpha = 0, digit = 0, upper = 0;
+		while (j < len && s[j] != '-' && s[j] != '_' && s[j] != '.') {
+			alpha += s[j] >= 'a' && s[j] <= 'z';
+			upper += s[j] >= 'A' && s[j] <= 'Z';
+			digit += s[j] >= '0' && s[j] <= '9';
+			j++;
+		}
+		size_t n = j - i;
+		int word = n == alpha && n <= 12;
+		int num = n == digit && n <= 4;
+		if (n && !word && !num && !(upper == 1 && alpha + 1 == n && s[i] >= 'A' && s[i] <= 'Z'))
+			return 0;
+		i = j + 1;
+	}
+	return 1;
+}
+
 /* Free-form values next to a secret-sounding name are mostly code: variable references,
  * paths, URLs, environment variable names, words. A credential mixes letters and digits. */
 static int check_generic(const unsigned char *s, size_t len)
@@ -192,6 +215,8 @@ static int check_generic(const unsigned char *s, size_t len)
 		return -1;
 	if (!lower && memchr(s, '_', len))
 		return -1; /* an environment variable's name, not its value */
+	if (wordy(s, len))
+		return -1;
 	return 0;
 }
 
@@ -259,11 +284,14 @@ int scan_check_run(enum scan_check check, const unsigned char *s, size_t len)
 int scan_is_placeholder(const unsigned char *s, size_t len)
 {
 	static const char *const marks[] = {
-		"example", "xxxx", "****", "placeholder", "changeme", "change_me", "change-me",
+		"example", "****", "placeholder", "changeme", "change_me", "change-me",
 		"dummy", "redacted", "your_", "your-", "yourkey", "yourtoken", "yoursecret",
 		"insert_", "replace_me", "replaceme", "_here", "-here", "notreal", "not_real",
-		"12345678", "abcdefgh", "${", "{{", "<", ">", "...", "%s", "$(",
+		"12345678", "abcdefgh", "${", "{{", "<", ">", "...", "$(",
 	};
+	/* Case matters here: "XxXx" occurs in random tokens, "xxxx" is someone's placeholder. */
+	if (memmem(s, len, "xxxx", 4) || memmem(s, len, "XXXX", 4) || memmem(s, len, "%s", 2))
+		return 1;
 	for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
 		size_t m = strlen(marks[i]);
 		if (m > len)

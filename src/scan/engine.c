@@ -123,8 +123,19 @@ static int rule_rt_init(struct rule_rt *rt, const struct scan_rule *r, const cha
 		rt->window = maxw;
 		return 0;
 	}
-	char *posix = r->bound ? xasprintf("(^|[^%s])(%s)([^%s]|$)$", r->bound, r->re, r->bound)
-	                       : xasprintf("(%s)$", r->re);
+	char *posix;
+	if (r->bound) {
+		/* '=' ends base64 tokens but also starts values (key=TOKEN): not a left boundary. */
+		char left[64];
+		size_t k = 0;
+		for (const char *p = r->bound; *p && k < sizeof left - 1; p++)
+			if (*p != '=')
+				left[k++] = *p;
+		left[k] = 0;
+		posix = xasprintf("(^|[^%s])(%s)([^%s]|$)$", left, r->re, r->bound);
+	} else {
+		posix = xasprintf("(%s)$", r->re);
+	}
 	int rc = regcomp(&rt->re, posix, REG_EXTENDED | ((r->flags & RULE_CASELESS) ? REG_ICASE : 0));
 	free(posix);
 	if (rc) {
