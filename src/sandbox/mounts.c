@@ -54,6 +54,8 @@ static int open_sources(struct ctx *c, struct plan *plan)
 		e->src_fd = openat2_nofollow(AT_FDCWD, e->src, O_PATH);
 		if (e->src_fd < 0 && !(e->optional && errno == ENOENT))
 			return fail(c, e, e->src, errno);
+		if (e->kind == PLAN_OVERLAY && gate_open_layers(e, c->err) < 0)
+			return -1;
 	}
 	for (int i = 0; dev_nodes[i]; i++) {
 		char *path = xasprintf("/dev/%s", dev_nodes[i]);

@@ -40,11 +40,14 @@ JSON
 
 gate_dir() { echo "$XDG_STATE_HOME/brig/sessions/$1"; }
 
-# A sorted listing of a tree: type, mode, size, link target, content hash.
+# A sorted listing of a tree (outside .git): type, mode, size or link target, path; then the
+# content hash of every regular file.
 tree_state() {
-	(cd "$1" && find . -path ./.git -prune -o -printf '%y %m %s %l %p\n' | sort | while read -r y m s l p; do
-		h=-
-		[ "$y" = f ] && h=$(sha1sum <"$p" | cut -c1-12)
-		echo "$y $m $s $l $p $h"
-	done)
+	(
+		cd "$1" || exit 1
+		find . -path ./.git -prune -o \( -type d -printf 'd %m - %p\n' \) \
+			-o \( -type l -printf 'l %m %l %p\n' \) -o \( -type f -printf 'f %m %s %p\n' \) \
+			-o -printf '%y %m - %p\n'
+		find . -path ./.git -prune -o -type f -exec sha1sum {} +
+	) | sort
 }

@@ -141,3 +141,40 @@ teardown() { brig_teardown; }
 	[[ "$output" == *"ROWS=33 COLS=101"* ]]
 	[[ "$output" == *"JOB=[1]"* ]]
 }
+
+@test "no nested user namespaces inside the cell" {
+	command -v unshare >/dev/null || skip "unshare not installed"
+	cell --net none --direct -- sh -c 'unshare -U true && echo nested-ok || echo nested-refused'
+	[[ "$output" == *nested-refused* ]]
+	cell --net none --direct -- cat /proc/sys/user/max_user_namespaces
+	[ "$output" = 0 ]
+}
+
+@test "the cell's /run has no daemon sockets and /run/user/UID is private and empty" {
+	cell --net none --direct -- sh -c 'ls -A /run; ls -A /run/user/$(id -u) | wc -l; ls /var/run/docker.sock 2>&1 || echo no-docker'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *no-docker* ]]
+	[[ "$output" != *dbus* ]]
+}
+
+@test "brig doctor probes every feature and names the fix for missing ones" {
+	run "$BRIG" doctor
+	[[ "$output" == *"user, mount, ipc, uts, cgroup namespaces"* ]]
+	[[ "$output" == *"overlayfs in a user namespace"* ]]
+	[[ "$output" == *"Landlock"* ]]
+	[[ "$output" == *"seccomp"* ]]
+	[[ "$output" == *"cgroup"* ]]
+	[[ "$output" == *"nftables"* ]]
+	# every MISSING line is followed by what to do about it
+	! grep -A1 '^MISSING' <<<"$output" | grep -v '^MISSING' | grep -qv -- '->' || [ "$(grep -c '^MISSING' <<<"$output")" -eq 0 ]
+}
+
+@test "brig --help lists every subcommand; an unknown one is an error" {
+	run "$BRIG" --help
+	[ "$status" -eq 0 ]
+	for c in run shell check init doctor scan log ps review diff apply discard; do
+		[[ "$output" == *"  $c "* ]]
+	done
+	run "$BRIG" frobnicate
+	[ "$status" -eq 2 ]
+}

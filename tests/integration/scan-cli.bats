@@ -155,3 +155,26 @@ assert loc["region"] == {"startLine": 1, "startColumn": 9}, loc
 	n=$(echo "$output" | tail -1 | cut -d' ' -f1)
 	[ "$n" -ge 150 ]
 }
+
+@test "scan: the compiled rules are cached privately, and a bad cache is ignored" {
+	printf 'token: "%s"\n' "$GHP" >"$T/a.yaml"
+	XDG_CACHE_HOME="$T/cache" run "$BRIG" scan "$T/a.yaml"
+	[ "$status" -eq 1 ]
+	f=$(ls "$T"/cache/brig/scan-rules-*.hsdb)
+	[ "$(stat -c %a "$f")" = 600 ]
+	[ "$(stat -c %a "$T/cache/brig")" = 700 ]
+	XDG_CACHE_HOME="$T/cache" run "$BRIG" scan "$T/a.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"github-pat"* ]]
+	# corrupted: Vectorscan refuses it, the rules are compiled again
+	dd if=/dev/urandom of="$f" bs=1 count=64 seek=200 conv=notrunc 2>/dev/null
+	XDG_CACHE_HOME="$T/cache" run "$BRIG" scan "$T/a.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"github-pat"* ]]
+	# writable by others: not trusted
+	head -c 100 /dev/zero >"$f"
+	chmod 666 "$f"
+	XDG_CACHE_HOME="$T/cache" run "$BRIG" scan "$T/a.yaml"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"github-pat"* ]]
+}
