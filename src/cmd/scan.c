@@ -49,7 +49,8 @@ static void usage(FILE *out)
 	        "  --color WHEN    auto (default: when stdout is a terminal), always, never\n"
 	        "  --rules         list the rules (--json: with their patterns)\n\n"
 	        "Exit status: 0 no findings, 1 findings, 2 error.\n"
-	        "A finding on a line that contains 'brig:allow' is not reported.\n");
+	        "A finding on a line that contains 'brig:allow' is not reported.\n"
+	        "The compiled rules are cached in $XDG_CACHE_HOME/brig (BRIG_SCAN_NO_CACHE=1: never).\n");
 }
 
 static int on_finding(const struct scan_finding *f, void *ctx)
@@ -189,6 +190,12 @@ int cmd_scan(int argc, char **argv)
 		list_rules(fmt != REPORT_TEXT);
 		return 0;
 	}
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *cache = xdg && *xdg == '/' ? xasprintf("%s/brig", xdg)
+	            : home && *home == '/' ? xasprintf("%s/.cache/brig", home) : NULL;
+	if (cache && !getenv("BRIG_SCAN_NO_CACHE"))
+		scan_db_set_cache_dir(cache);
+	free(cache);
 	const char *err = NULL;
 	const struct scan_db *db = scan_db_get(&err);
 	if (!db) {

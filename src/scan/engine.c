@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "scan/rules.h"
@@ -26,12 +27,14 @@
 struct rule_rt {
 	const struct scan_rule *rule;
 	regex_t re;
-	int has_re;    /* known values are exact literals: no capture stage */
+	int has_re;      /* known values are exact literals: no capture stage */
+	int re_state;    /* capture compiled on first use: 0 not yet, 1 ready, -1 failed */
 	unsigned window; /* bytes of history one capture needs */
 	unsigned group;  /* index of the secret in the capture's match array */
 };
 
 struct scan_db {
+	pthread_mutex_t lock; /* guards lazy capture compilation */
 	hs_database_t *hs;
 	struct rule_rt *rt;
 	size_t n;
@@ -99,8 +102,9 @@ static char *hs_expr_of(const struct scan_rule *r)
 	return r->bound ? xasprintf("%s([^%s]|$)", r->re, r->bound) : xstrdup(r->re);
 }
 
-static int rule_rt_init(struct rule_rt *rt, const struct scan_rule *r, const char *hsexpr,
-                        unsigned hsflags, char **err)
+/* The window a rule needs: Vectorscan's bound on its match length, plus the byte before. */
+static int rule_window(struct rule_rt *rt, const struct scan_rule *r, const char *hsexpr,
+                       unsigned hsflags, char **err)
 {
 	hs_expr_info_t *info = NULL;
 	hs_compile_error_t *cerr = NULL;
@@ -116,13 +120,21 @@ static int rule_rt_init(struct rule_rt *rt, const struct scan_rule *r, const cha
 		                 r->id, maxw);
 		return -1;
 	}
+	rt->window = r->re ? maxw + 1 : maxw;
+	return 0;
+}
+
+static void rule_init(struct rule_rt *rt, const struct scan_rule *r)
+{
 	rt->rule = r;
-	rt->window = maxw + 1; /* plus the byte before the match, for the left boundary */
-	if (!r->re) {
-		rt->has_re = 0;
-		rt->window = maxw;
-		return 0;
-	}
+	rt->has_re = r->re != NULL;
+	rt->group = (r->bound ? 2u : 1u) + r->group;
+}
+
+/* The capturing regex, built from the same pattern string as the Vectorscan expression. */
+static int capture_compile(struct rule_rt *rt, char **err)
+{
+	const struct scan_rule *r = rt->rule;
 	char *posix;
 	if (r->bound) {
 		/* '=' ends base64 tokens but also starts values (key=TOKEN): not a left boundary. */
@@ -141,15 +153,39 @@ static int rule_rt_init(struct rule_rt *rt, const struct scan_rule *r, const cha
 	if (rc) {
 		char msg[128];
 		regerror(rc, &rt->re, msg, sizeof msg);
-		*err = xasprintf("scan rule '%s': capture does not compile: %s", r->id, msg);
+		if (err)
+			*err = xasprintf("scan rule '%s': capture does not compile: %s", r->id, msg);
 		return -1;
 	}
-	rt->has_re = 1;
-	rt->group = (r->bound ? 2u : 1u) + r->group;
-	if (rt->group >= NMATCH) {
+	if (rt->group >= NMATCH || rt->group > rt->re.re_nsub) {
 		regfree(&rt->re);
-		*err = xasprintf("scan rule '%s': secret group %u out of range", r->id, rt->group);
+		if (err)
+			*err = xasprintf("scan rule '%s': secret group %u out of range", r->id, rt->group);
 		return -1;
+	}
+	return 0;
+}
+
+static int capture_ready(struct scan_db *db, struct rule_rt *rt)
+{
+	int state = __atomic_load_n(&rt->re_state, __ATOMIC_ACQUIRE);
+	if (state)
+		return state > 0;
+	pthread_mutex_lock(&db->lock);
+	if (!rt->re_state)
+		__atomic_store_n(&rt->re_state, capture_compile(rt, NULL) ? -1 : 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&db->lock);
+	return rt->re_state > 0;
+}
+
+int scan_rules_selftest(char **err)
+{
+	for (size_t i = 0; i < scan_rules_n; i++) {
+		struct rule_rt rt = {0};
+		rule_init(&rt, &scan_rules[i]);
+		if (capture_compile(&rt, err) < 0)
+			return -1;
+		regfree(&rt.re);
 	}
 	return 0;
 }
@@ -228,6 +264,116 @@ static size_t pow2_at_least(size_t n)
 	return p;
 }
 
+/*
+ * Compiling the rules takes most of a second; `brig scan` keeps the compiled database in the
+ * user's cache directory. Only a file the user owns and nobody else can write is trusted, its
+ * name and header carry a hash of every expression and of the Vectorscan version, and
+ * Vectorscan checks the database's own checksum and platform when loading it. The broker does
+ * not use the cache: it compiles once per process.
+ */
+static char *cache_dir;
+
+void scan_db_set_cache_dir(const char *dir)
+{
+	free(cache_dir);
+	cache_dir = dir ? xstrdup(dir) : NULL;
+}
+
+#define CACHE_MAGIC "BRIGSCN1"
+
+static uint32_t cache_key(const struct expr_list *l)
+{
+	uint32_t k = scan_crc32(hs_version(), strlen(hs_version()));
+	for (size_t i = 0; i < l->n; i++) {
+		char flags[16];
+		snprintf(flags, sizeof flags, "/%u;", l->flags[i]);
+		k ^= scan_crc32(l->expr[i], strlen(l->expr[i])) * (uint32_t)(2 * i + 1);
+		k = k * 31 + scan_crc32(flags, strlen(flags));
+	}
+	return k ^ (uint32_t)l->n;
+}
+
+static char *cache_path(uint32_t key)
+{
+	return xasprintf("%s/scan-rules-%08x.hsdb", cache_dir, key);
+}
+
+static int cache_load(struct scan_db *db, uint32_t key)
+{
+	if (!cache_dir)
+		return -1;
+	char *path = cache_path(key);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (fd < 0)
+		return -1;
+	struct stat sb;
+	char *buf = NULL;
+	int rc = -1;
+	size_t head = 8 + 8 + 4 * db->n;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+	    (sb.st_mode & 022) || sb.st_size < (off_t)head || sb.st_size > (64 << 20))
+		goto out;
+	buf = xmalloc((size_t)sb.st_size);
+	if (read(fd, buf, (size_t)sb.st_size) != sb.st_size)
+		goto out;
+	uint32_t hk, hn;
+	memcpy(&hk, buf + 8, 4);
+	memcpy(&hn, buf + 12, 4);
+	if (memcmp(buf, CACHE_MAGIC, 8) || hk != key || hn != db->n)
+		goto out;
+	for (size_t i = 0; i < db->n; i++) {
+		uint32_t w;
+		memcpy(&w, buf + 16 + 4 * i, 4);
+		if (w == 0 || w > 4001)
+			goto out;
+		db->rt[i].window = w;
+	}
+	if (hs_deserialize_database(buf + head, (size_t)sb.st_size - head, &db->hs) != HS_SUCCESS)
+		goto out;
+	rc = 0;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+static void cache_save(const struct scan_db *db, uint32_t key)
+{
+	if (!cache_dir)
+		return;
+	char *bytes = NULL;
+	size_t len = 0;
+	if (hs_serialize_database(db->hs, &bytes, &len) != HS_SUCCESS)
+		return;
+	for (char *p = cache_dir + 1; *p; p++) /* mkdir -p, private */
+		if (*p == '/') {
+			*p = 0;
+			mkdir(cache_dir, 0700);
+			*p = '/';
+		}
+	mkdir(cache_dir, 0700);
+	char *path = cache_path(key);
+	char *tmp = xasprintf("%s.%d.tmp", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		uint32_t k = key, n = (uint32_t)db->n;
+		int ok = write(fd, CACHE_MAGIC, 8) == 8 && write(fd, &k, 4) == 4 && write(fd, &n, 4) == 4;
+		for (size_t i = 0; ok && i < db->n; i++) {
+			uint32_t w = db->rt[i].window;
+			ok = write(fd, &w, 4) == 4;
+		}
+		ok = ok && write(fd, bytes, len) == (ssize_t)len;
+		if (close(fd) == 0 && ok)
+			ok = rename(tmp, path) == 0;
+		if (!ok)
+			unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+	free(bytes);
+}
+
 static struct scan_db *db_build(const char *const *values, const size_t *lens, size_t nvalues,
                                 char **err)
 {
@@ -254,13 +400,15 @@ static struct scan_db *db_build(const char *const *values, const size_t *lens, s
 	for (size_t i = 0; i < l.n; i++) {
 		const struct scan_rule *r = i < scan_rules_n ? &scan_rules[i]
 		                                             : kinds[i - scan_rules_n];
-		if (rule_rt_init(&db->rt[i], r, l.expr[i], l.flags[i], err) < 0) {
-			db->n = i;
-			goto fail;
-		}
-		if (db->rt[i].window > db->holdback)
-			db->holdback = db->rt[i].window;
+		rule_init(&db->rt[i], r);
 	}
+	pthread_mutex_init(&db->lock, NULL);
+	uint32_t key = cache_key(&l);
+	if (!nvalues && cache_load(db, key) == 0)
+		goto loaded;
+	for (size_t i = 0; i < l.n; i++)
+		if (rule_window(&db->rt[i], db->rt[i].rule, l.expr[i], l.flags[i], err) < 0)
+			goto fail;
 	hs_compile_error_t *cerr = NULL;
 	if (hs_compile_ext_multi((const char *const *)l.expr, l.flags, l.ids, NULL, (unsigned)l.n,
 	                         HS_MODE_STREAM, NULL, &db->hs, &cerr) != HS_SUCCESS) {
@@ -271,6 +419,12 @@ static struct scan_db *db_build(const char *const *values, const size_t *lens, s
 		hs_free_compile_error(cerr);
 		goto fail;
 	}
+	if (!nvalues)
+		cache_save(db, key);
+loaded:
+	for (size_t i = 0; i < l.n; i++)
+		if (db->rt[i].window > db->holdback)
+			db->holdback = db->rt[i].window;
 	hs_stream_size(db->hs, &db->hs_stream);
 	db->hist = pow2_at_least(db->holdback + 2 * LINE_CTX + 64);
 	expr_free(&l);
@@ -288,10 +442,11 @@ void scan_db_free(struct scan_db *db)
 	if (!db)
 		return;
 	for (size_t i = 0; i < db->n; i++)
-		if (db->rt[i].has_re)
+		if (db->rt[i].re_state > 0)
 			regfree(&db->rt[i].re);
 	free(db->rt);
 	hs_free_database(db->hs);
+	pthread_mutex_destroy(&db->lock);
 	free(db);
 }
 
@@ -573,6 +728,8 @@ static void candidate(struct scan_stream *st, unsigned id, uint64_t to)
 		add_pending(st, id, st->win, from, n, 1);
 		return;
 	}
+	if (!capture_ready((struct scan_db *)st->db, (struct rule_rt *)rt))
+		return;
 	/* A secret never holds a NUL; POSIX matching stops at one. */
 	size_t base = 0;
 	const unsigned char *z = memrchr(st->win, 0, n);

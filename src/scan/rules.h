@@ -56,6 +56,9 @@ struct scan_rule {
 extern const struct scan_rule scan_rules[];
 extern const size_t scan_rules_n;
 
+/* engine.c: compiles every rule's capture (they are otherwise compiled on first use). */
+int scan_rules_selftest(char **err);
+
 /* checks.c */
 uint32_t scan_crc32(const void *buf, size_t len);
 double scan_entropy(const unsigned char *s, size_t len);

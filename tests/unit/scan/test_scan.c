@@ -139,6 +139,9 @@ static void test_rules_table(void **state)
 			if (!strcmp(scan_rules[i].id, scan_rules[j].id))
 				fail_msg("duplicate rule id %s", scan_rules[i].id);
 	}
+	char *err = NULL;
+	if (scan_rules_selftest(&err))
+		fail_msg("%s", err);
 	/* Compiling proves every rule bounded (the engine refuses unbounded ones). */
 	const struct scan_db *d = db();
 	assert_true(scan_db_holdback(d) <= 4096);
