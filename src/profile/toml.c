@@ -487,6 +487,12 @@ struct toml_table *toml_parse(const char *buf, size_t len, struct toml_error *er
 	if (!err)
 		err = &dummy;
 	*err = (struct toml_error){0};
+	if (!buf && len) {
+		*err = (struct toml_error){.line = 1, .col = 1, .msg = "no input (NULL buffer)"};
+		return NULL;
+	}
+	if (!buf)
+		buf = ""; /* NULL + 0 is undefined behaviour */
 	struct toml_parser p = {
 		.buf = buf, .cur = buf, .end = buf + len, .line = 1, .line_start = buf, .err = err};
 	size_t bad = toml_utf8_check(buf, len);

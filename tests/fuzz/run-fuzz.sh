@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs the TOML libFuzzer target for SECONDS (default 60). Builds it first, with clang, in its
+# Runs the TOML libFuzzer target for SECONDS (default 60); further arguments go to libFuzzer
+# (e.g. -max_len=65536 -jobs=2). Builds it first, with clang, in its
 # own build dir (FUZZ_BUILD_DIR, default build-fuzz/ in the source root), which also keeps the
 # growing corpus (fuzz-corpus/) and any crashing inputs (fuzz-artifacts/) between runs.
 # Exit status: 0 when no crash was found, non-zero otherwise.
 set -euo pipefail
 secs=${1:-60}
+[ $# -gt 0 ] && shift
 case $secs in '' | *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;; esac
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FUZZ_BUILD_DIR:-$src/build-fuzz}
@@ -21,4 +23,4 @@ mkdir -p "$corpus" "$artifacts"
 # New inputs go to the first corpus dir only: the seeds in the source tree stay as they are.
 exec "$build/tests/fuzz/fuzz_toml" -max_total_time="$secs" -print_final_stats=1 \
 	-dict="$src/tests/fuzz/toml.dict" -artifact_prefix="$artifacts" -timeout=10 \
-	-rss_limit_mb=2048 "$corpus" "$src/tests/fuzz/corpus/toml"
+	-rss_limit_mb=2048 "$@" "$corpus" "$src/tests/fuzz/corpus/toml"

@@ -3,8 +3,8 @@
 
 Usage: run-toml-test.py DECODER [SUITE_DIR]
 
-The suite is found at SUITE_DIR, else $TOML_TEST_DIR, else $BRIG_SRC/../shared/toml-test (CI
-clones the repo with shared/ beside it). Valid cases must decode to JSON equal to the expected
+The suite is found at SUITE_DIR, else $BRIG_SRC/../shared/toml-test (CI clones the repo with
+shared/ beside it), else $TOML_TEST_DIR. Valid cases must decode to JSON equal to the expected
 .json, compared by value as toml-test does (floats numerically, nan == nan, date-times as
 instants/fields rather than as text). Invalid cases must be refused with exit status 1; a
 crash or sanitizer report fails the case either way.
@@ -25,10 +25,10 @@ def suite_dir(argv):
     candidates = []
     if len(argv) > 2:
         candidates.append(argv[2])
-    if os.environ.get("TOML_TEST_DIR"):
-        candidates.append(os.environ["TOML_TEST_DIR"])
     src = os.environ.get("BRIG_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
     candidates.append(os.path.join(src, "..", "shared", "toml-test"))
+    if os.environ.get("TOML_TEST_DIR"):
+        candidates.append(os.environ["TOML_TEST_DIR"])
     for c in candidates:
         if os.path.isfile(os.path.join(c, "tests", "files-toml-1.0.0")):
             return os.path.realpath(c)

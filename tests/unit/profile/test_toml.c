@@ -280,6 +280,11 @@ static void test_empty_and_bom(void **state)
 	assert_null(toml_parse("a = 1\0b = 2", 11, &err));
 	assert_int_equal(err.line, 1);
 	assert_int_equal(err.col, 6);
+	t = toml_parse(NULL, 0, &err);
+	assert_non_null(t);
+	toml_free(t);
+	assert_null(toml_parse(NULL, 5, &err));
+	assert_null(toml_parse("a = ", 4, NULL)); /* err is optional */
 	toml_free(NULL);
 }
 
