@@ -467,7 +467,7 @@ int gate_apply(struct gate_session *g, const struct apply_opts *o)
 		if (why) {
 			if (!held++)
 				printf("held back:\n");
-			printf("  %s  %s\n", c->path, why);
+			gate_say("  %s  %s", c->path, why);
 			free(why);
 			continue;
 		}
@@ -475,7 +475,7 @@ int gate_apply(struct gate_session *g, const struct apply_opts *o)
 	}
 	if (o->dry_run) {
 		for (size_t i = 0; i < batch.n; i++)
-			printf("would apply %s\n", batch.v[i]);
+			gate_say("would apply %s", batch.v[i]);
 		rc = held ? 1 : 0;
 	} else if (batch.n && write_journal(g, &batch) < 0) {
 		log_errno("cannot write the apply journal in %s", g->dir);

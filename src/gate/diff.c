@@ -41,10 +41,19 @@ static void emit(struct diff_out *o, const char *line, size_t *plus, size_t *min
 			: line[0] == '-' ? C_RED
 			: line[0] == '@' ? C_CYAN
 					 : NULL;
-	if (c)
-		printf("%s%.*s%s\n", c, (int)strcspn(line, "\n"), line, C_OFF);
-	else
-		fputs(line, stdout);
+	if (!o->color) {
+		fputs(line, stdout); /* piped: the patch stays byte-exact */
+		return;
+	}
+	/* On a terminal the agent's bytes must not drive it (escape sequences that hide lines). */
+	fputs(c ? c : "", stdout);
+	for (const unsigned char *p = (const unsigned char *)line; *p && *p != '\n'; p++) {
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			printf("^%c", *p == 0x7f ? '?' : *p + 0x40);
+		else
+			putchar(*p);
+	}
+	printf("%s\n", c ? C_OFF : "");
 }
 
 static void stat_line(struct diff_out *o, const char *path, size_t plus, size_t minus,
@@ -55,12 +64,14 @@ static void stat_line(struct diff_out *o, const char *path, size_t plus, size_t 
 	o->minus += minus;
 	if (!o->stat)
 		return;
+	putchar(' ');
+	gate_put_escaped(path);
 	if (note) {
-		printf(" %s | %s\n", path, note);
+		printf(" | %s\n", note);
 		return;
 	}
 	size_t n = plus + minus, scale = n > 50 ? (n + 49) / 50 : 1;
-	printf(" %s | %zu ", path, n);
+	printf(" | %zu ", n);
 	for (size_t i = 0; i < plus / scale; i++)
 		fputs(o->color ? C_GREEN "+" C_OFF : "+", stdout);
 	for (size_t i = 0; i < minus / scale; i++)
@@ -97,7 +108,7 @@ static int run_diff(struct diff_out *o, const char *path, int lfd, int ufd)
 	while (in && getline(&line, &cap, in) > 0) {
 		binary |= !strncmp(line, "Binary files", 12);
 		if (binary && !o->stat)
-			printf("Binary files a/%s and b/%s differ\n", path, path);
+			gate_say("Binary files a/%s and b/%s differ", path, path);
 		else if (!binary)
 			emit(o, line, &plus, &minus);
 	}
@@ -125,21 +136,36 @@ static int open_for_diff(int root, const char *path)
 	return fd;
 }
 
+static void header(struct diff_out *o, const char *mark, const char *prefix, const char *path)
+{
+	printf("%s%s%s", o->color ? C_BOLD : "", mark, prefix);
+	gate_put_escaped(path);
+	printf("%s\n", o->color ? C_OFF : "");
+}
+
+/* color_mark: a colour sequence followed by the one-character +/- mark. */
+static void link_line(struct diff_out *o, const char *color_mark, const char *target)
+{
+	const char *mark = color_mark + strlen(color_mark) - 1;
+	fputs(o->color ? color_mark : mark, stdout);
+	fputs("symlink -> ", stdout);
+	gate_put_escaped(target);
+	printf("%s\n", o->color ? C_OFF : "");
+}
+
 static void symlink_diff(struct diff_out *o, const struct gate_session *g, const struct change *c)
 {
 	char *old = S_ISLNK(c->lower_mode) ? gate_readlinkat_beneath(g->project_fd, c->path) : NULL;
 	char *new = S_ISLNK(c->mode) ? gate_readlinkat_beneath(g->upper_fd, c->path) : NULL;
 	size_t plus = new != NULL, minus = old != NULL;
 	if (!o->stat) {
-		printf("%s--- %s%s%s\n%s+++ %s%s%s\n", o->color ? C_BOLD : "", old ? "a/" : "",
-		       old ? c->path : "/dev/null", o->color ? C_OFF : "", o->color ? C_BOLD : "",
-		       new ? "b/" : "", new ? c->path : "/dev/null", o->color ? C_OFF : "");
+		header(o, "--- ", old ? "a/" : "", old ? c->path : "/dev/null");
+		header(o, "+++ ", new ? "b/" : "", new ? c->path : "/dev/null");
 		printf("@@ -%d +%d @@\n", old ? 1 : 0, new ? 1 : 0);
 		if (old)
-			printf("%s-symlink -> %s%s\n", o->color ? C_RED : "", old, o->color ? C_OFF : "");
+			link_line(o, C_RED "-", old);
 		if (new)
-			printf("%s+symlink -> %s%s\n", o->color ? C_GREEN : "", new,
-			       o->color ? C_OFF : "");
+			link_line(o, C_GREEN "+", new);
 	}
 	stat_line(o, c->path, plus, minus, NULL);
 	free(old);
@@ -150,8 +176,8 @@ static int diff_one(struct diff_out *o, const struct gate_session *g, const stru
 {
 	if (c->kind == CHANGE_MODE) {
 		if (!o->stat)
-			printf("mode change %04o => %04o %s\n", c->lower_mode & 07777, c->mode & 07777,
-			       c->path);
+			gate_say("mode change %04o => %04o %s", c->lower_mode & 07777, c->mode & 07777,
+				 c->path);
 		stat_line(o, c->path, 0, 0, "mode");
 		return 0;
 	}
@@ -164,13 +190,13 @@ static int diff_one(struct diff_out *o, const struct gate_session *g, const stru
 		const char *what = c->kind == CHANGE_DELETED ? "deleted" : "added";
 		if (S_ISDIR(c->mode) || S_ISDIR(c->lower_mode)) {
 			if (c->kind == CHANGE_DELETED && !o->stat)
-				printf("directory %s %s/\n", what, c->path);
+				gate_say("directory %s %s/", what, c->path);
 			if (c->kind == CHANGE_DELETED)
 				stat_line(o, c->path, 0, 0, "directory deleted");
 			return 0;
 		}
 		if (!o->stat)
-			printf("special file %s %s\n", what, c->path);
+			gate_say("special file %s %s", what, c->path);
 		stat_line(o, c->path, 0, 0, "special file");
 		return 0;
 	}

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,32 @@ bool gate_accepted(const struct strv *accept, const struct change *c, const stru
 	return false;
 }
 
+/* Names and symlink targets come from the agent: a file called "\033[2K\rA  README" must not
+ * rewrite the reviewer's screen, and a newline in a name must not forge a line. */
+void gate_put_escaped(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			printf("\\x%02x", *p);
+		else
+			putchar(*p);
+	}
+}
+
+void gate_say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *line = NULL;
+	int n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	gate_put_escaped(line);
+	putchar('\n');
+	free(line);
+}
+
 static const char *type_name(mode_t m)
 {
 	return S_ISREG(m) ? "file" : S_ISDIR(m) ? "dir" : S_ISLNK(m) ? "symlink" : S_ISFIFO(m) ? "fifo"
@@ -285,7 +312,7 @@ char *gate_summary(const struct gate_session *g)
 void gate_print_review(const struct gate_session *g, bool verbose)
 {
 	char *sum = gate_summary(g);
-	printf("session %s  project %s  %s: %s\n", g->id, g->project, g->state, sum);
+	gate_say("session %s  project %s  %s: %s", g->id, g->project, g->state, sum);
 	free(sum);
 	for (size_t i = 0; i < g->cs.n; i++) {
 		const struct change *c = &g->cs.c[i];
@@ -293,23 +320,23 @@ void gate_print_review(const struct gate_session *g, bool verbose)
 			continue;
 		const char *dir = S_ISDIR(c->mode) || (!c->mode && S_ISDIR(c->lower_mode)) ? "/" : "";
 		if (c->rename_from)
-			printf("R  %s -> %s\n", c->rename_from, c->path);
+			gate_say("R  %s -> %s", c->rename_from, c->path);
 		else if (c->kind == CHANGE_MODE)
-			printf("m  %s%s  (mode %04o -> %04o)\n", c->path, dir, c->lower_mode & 07777,
+			gate_say("m  %s%s  (mode %04o -> %04o)", c->path, dir, c->lower_mode & 07777,
 			       c->mode & 07777);
 		else if (c->kind == CHANGE_MODIFIED &&
 			 (c->lower_mode & S_IFMT) != (c->mode & S_IFMT))
-			printf("M  %s%s  (%s -> %s)\n", c->path, dir, type_name(c->lower_mode),
+			gate_say("M  %s%s  (%s -> %s)", c->path, dir, type_name(c->lower_mode),
 			       type_name(c->mode));
 		else
-			printf("%c  %s%s%s\n", kind_letter(c), c->path, dir,
+			gate_say("%c  %s%s%s", kind_letter(c), c->path, dir,
 			       c->opaque ? "  (replaced as a whole)" : "");
 		for (size_t j = 0; j < c->nf; j++)
 			if (verbose || c->f[j].sev >= SEV_MEDIUM)
-				printf("     %-6s %-18s %s\n", finding_sev_name(c->f[j].sev),
+				gate_say("     %-6s %-18s %s", finding_sev_name(c->f[j].sev),
 				       c->f[j].rule, c->f[j].reason);
 		if (c->conflict)
-			printf("     CONFLICT %s\n", c->conflict);
+			gate_say("     CONFLICT %s", c->conflict);
 	}
 }
 

@@ -36,7 +36,9 @@ void gate_record_seen(struct gate_session *g);
 /* Finding accepted by a person on the command line: RULE, PATH, or a directory PATH/. */
 bool gate_accepted(const struct strv *accept, const struct change *c, const struct finding *f);
 
-/* Output. */
+/* Output. One line to stdout with control characters shown as \xNN (agent-made names). */
+void gate_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void gate_put_escaped(const char *s);
 void gate_print_review(const struct gate_session *g, bool verbose);
 json_t *gate_review_json(const struct gate_session *g);
 /* "3 files changed, 2 findings (1 high)" */

@@ -120,6 +120,7 @@ same_as_direct() {
 
 @test "git commits made in the cell: objects and refs applied, hooks and config held back" {
 	git init -q . && git add -A && git -c user.name=t -c user.email=t@t commit -qm base
+	sleep 0.1 # changes in the last 20 ms before a session starts count as conflicts (docs/REVIEW.md)
 	id=$(gate_session 'echo change >> src/main.c; git add -A; git -c user.name=a -c user.email=a@a commit -qm agent;
 		printf "#!/bin/sh\necho pwned\n" > .git/hooks/pre-commit; chmod +x .git/hooks/pre-commit;
 		git config core.hooksPath /tmp/evil-hooks')
