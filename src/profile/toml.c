@@ -39,6 +39,7 @@ static bool too_deep(struct toml_parser *p, const char *at, int depth)
 static bool parse_key(struct toml_parser *p, struct keypath *kp)
 {
 	size_t cap = 0;
+	tp_skip_ws(p);
 	kp->start = p->cur;
 	for (;;) {
 		tp_skip_ws(p);
@@ -71,7 +72,7 @@ static const char *kp_text(const struct keypath *kp, char out[80])
 {
 	size_t n = (size_t)(kp->end - kp->start);
 	if (n > 60)
-		n = 60;
+		n = toml_utf8_cut(kp->start, 60);
 	memcpy(out, kp->start, n);
 	strcpy(out + n, kp->end - kp->start > 60 ? "..." : "");
 	return out;
@@ -149,12 +150,17 @@ static struct toml_table *walk_dotted(struct toml_parser *p, struct toml_table *
 			return tp_fail(p, s->at, "key %s is already %s (line %d), not a table",
 				       seg_q(s, q), a_type(kv->val), kv->pos.line),
 			       NULL;
-		if (!(kv->val->u.tab->flags & TAB_DOTTED) ||
-		    (kv->val->u.tab->flags & TAB_INLINE && !extra_flags))
-			return tp_fail(p, s->at, "cannot add to table %s with a dotted key: it was "
-						 "defined at line %d, column %d, and a table is "
-						 "written in one place",
-				       seg_q(s, q), kv->pos.line, kv->pos.col),
+		unsigned f = kv->val->u.tab->flags;
+		if (f & TAB_INLINE && !(f & TAB_DOTTED && extra_flags))
+			return tp_fail(p, s->at, "cannot add to %s: an inline table (line %d) is "
+						 "complete as written",
+				       seg_q(s, q), kv->pos.line),
+			       NULL;
+		if (!(f & TAB_DOTTED))
+			return tp_fail(p, s->at, "cannot add to table %s with a dotted key: it was made "
+						 "by a [header] at line %d; put the key under a header "
+						 "for that table",
+				       seg_q(s, q), kv->pos.line),
 			       NULL;
 		t = kv->val->u.tab;
 	}

@@ -50,6 +50,7 @@ bool tp_line_end(struct toml_parser *p, const char *after);
 bool tp_string(struct toml_parser *p, struct toml_buf *out, bool key);
 bool tp_key_segment(struct toml_parser *p, struct toml_buf *out);
 size_t toml_utf8_check(const char *s, size_t len);
+size_t toml_utf8_cut(const char *s, size_t n);
 
 void tb_putc(struct toml_buf *b, char c);
 void tb_put(struct toml_buf *b, const char *s, size_t n);

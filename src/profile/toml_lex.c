@@ -76,13 +76,13 @@ const char *tp_quote(const char *s, size_t len, char out[80])
 {
 	size_t o = 0;
 	out[o++] = '"';
-	for (size_t i = 0; i < len && o < 70; i++) {
+	for (size_t i = 0; i < len && (o < 70 || ((unsigned char)s[i] & 0xc0) == 0x80); i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
 			o += (size_t)snprintf(out + o, 80 - o, c == '"' || c == '\\' ? "\\%c" : "\\x%02x", c);
 		else
 			out[o++] = (char)c;
-		if (i + 1 < len && o >= 70) {
+		if (i + 1 < len && o >= 70 && ((unsigned char)s[i + 1] & 0xc0) != 0x80) {
 			memcpy(out + o, "...", 3);
 			o += 3;
 		}
@@ -470,4 +470,13 @@ size_t toml_utf8_check(const char *str, size_t len)
 		i += n + 1;
 	}
 	return len;
+}
+
+/* The longest prefix of at most n bytes that does not split a UTF-8 sequence (s has more than n
+ * bytes). */
+size_t toml_utf8_cut(const char *s, size_t n)
+{
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
 }
