@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "gate/review_policy.h"
+#include "scan/scan.h"
 #include "util/xalloc.h"
 
 /* A pattern with a '/' matches the whole path from the project root ('*' crosses directories);
@@ -68,6 +69,8 @@ static const struct path_rule path_rules[] = {
 
 /* Rules decided by the file itself, not its name; listed with the path rules. */
 static const struct rule_doc content_rules[] = {
+	{"secret", SEV_HIGH, "a credential found by brig's secret scanner (brig scan)",
+	 "severity follows the scanner's rule: critical and high are high"},
 	{"git-config", SEV_HIGH, ".git/config keys that run commands",
 	 "core.hooksPath, core.fsmonitor, core.sshCommand, core.pager, filter.*, diff.external, "
 	 "alias.* with '!', credential.helper, url.*.insteadOf, include.path and more"},
@@ -335,6 +338,56 @@ static void check_symlink(struct change *c, const struct rules_ctx *ctx)
 	free(target);
 }
 
+#define SECRETS_PER_FILE 5
+
+struct secret_ctx {
+	struct change *c;
+	int n;
+};
+
+static int on_secret(const struct scan_finding *f, void *arg)
+{
+	struct secret_ctx *sc = arg;
+	enum finding_sev sev = f->severity >= SCAN_SEV_HIGH     ? SEV_HIGH
+			       : f->severity == SCAN_SEV_MEDIUM ? SEV_MEDIUM
+								 : SEV_LOW;
+	/* The preview is already redacted by the scanner: the secret itself never gets printed. */
+	change_add_finding(sc->c, "secret", sev,
+			   xasprintf("%s (%s) at line %llu: %s", f->description, f->rule_id,
+				     (unsigned long long)f->line, f->preview));
+	return ++sc->n >= SECRETS_PER_FILE;
+}
+
+/* Git's object store is zlib-compressed: nothing readable to scan there (the same contents are
+ * scanned where they were written in the work tree). */
+static bool scannable(const char *path)
+{
+	return strncmp(path, ".git/objects/", 13) != 0;
+}
+
+static void check_secrets(struct change *c, const struct rules_ctx *ctx)
+{
+	const char *why = NULL;
+	const struct scan_db *db = scan_db_get(&why);
+	if (!db)
+		return;
+	int fd = gate_open_beneath(ctx->upper_fd, c->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+	if (fd < 0)
+		return;
+	struct secret_ctx sc = {.c = c};
+	struct scan_stream *st = scan_stream_open(db, on_secret, &sc);
+	static char buf[1 << 16];
+	ssize_t n;
+	int rc = 0;
+	while (st && rc == 0 && (n = read(fd, buf, sizeof buf)) > 0)
+		rc = scan_stream_feed(st, buf, (size_t)n);
+	if (st && rc == 0)
+		scan_stream_close(st);
+	else if (st)
+		scan_stream_abort(st);
+	close(fd);
+}
+
 static void check_contents(struct change *c, const struct rules_ctx *ctx)
 {
 	bool in_git = !strncmp(c->path, ".git/", 5);
@@ -411,6 +464,8 @@ void rules_check(struct change *c, const struct rules_ctx *ctx)
 		check_symlink(c, ctx);
 	if (S_ISREG(c->mode))
 		check_contents(c, ctx);
+	if (S_ISREG(c->mode) && c->kind != CHANGE_MODE && !c->metacopy && scannable(c->path))
+		check_secrets(c, ctx);
 	check_mode(c);
 }
 
