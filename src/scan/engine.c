@@ -33,6 +33,8 @@ struct rule_rt {
 	unsigned group;  /* index of the secret in the capture's match array */
 };
 
+static uint64_t db_serial_next;
+
 struct scan_db {
 	pthread_mutex_t lock; /* guards lazy capture compilation */
 	hs_database_t *hs;
@@ -41,6 +43,7 @@ struct scan_db {
 	size_t holdback; /* longest window of any rule */
 	size_t hist;     /* history ring size: a power of two */
 	size_t hs_stream;
+	uint64_t serial;
 };
 
 static const struct scan_rule known_rules[] = {
@@ -426,6 +429,7 @@ loaded:
 		if (db->rt[i].window > db->holdback)
 			db->holdback = db->rt[i].window;
 	hs_stream_size(db->hs, &db->hs_stream);
+	db->serial = __atomic_add_fetch(&db_serial_next, 1, __ATOMIC_RELAXED);
 	db->hist = pow2_at_least(db->holdback + 2 * LINE_CTX + 64);
 	expr_free(&l);
 	free(kinds);
@@ -523,7 +527,23 @@ size_t scan_db_stream_size(const struct scan_db *db)
 	return db->hs_stream + sizeof(struct scan_stream) + db->hist + db->holdback + 1;
 }
 
+/* Vectorscan needs scratch space per thread; growing it for a database is costly (about
+ * 100 us), so each thread remembers which databases its scratch already fits. Serials, not
+ * pointers: a new database may reuse a freed one's address. */
 static __thread hs_scratch_t *tls_scratch;
+static __thread uint64_t tls_fits[4];
+
+static int scratch_for(const struct scan_db *db)
+{
+	for (int i = 0; i < 4; i++)
+		if (tls_fits[i] == db->serial)
+			return 0;
+	if (hs_alloc_scratch(db->hs, &tls_scratch) != HS_SUCCESS)
+		return -1;
+	memmove(tls_fits + 1, tls_fits, 3 * sizeof *tls_fits);
+	tls_fits[0] = db->serial;
+	return 0;
+}
 
 static uint8_t tier_of(const struct scan_rule *r)
 {
@@ -561,18 +581,23 @@ static uint64_t oldest_available(const struct scan_stream *st)
 	return st->total > st->db->hist ? st->total - st->db->hist : 0;
 }
 
+/* Eight bytes at a time; per-byte counts add up in lanes that cannot overflow in 255 steps. */
 static size_t count_nl(const unsigned char *p, size_t n)
 {
 	const uint64_t nl = 0x0a0a0a0a0a0a0a0aULL, lo7 = 0x7f7f7f7f7f7f7f7fULL;
 	size_t c = 0;
 	while (n >= 8) {
-		uint64_t x;
-		memcpy(&x, p, 8);
-		x ^= nl;
-		uint64_t t = ((x & lo7) + lo7) | x; /* high bit set in each nonzero byte */
-		c += (size_t)__builtin_popcountll(~t & ~lo7);
-		p += 8;
-		n -= 8;
+		uint64_t lanes = 0;
+		for (int k = 0; k < 255 && n >= 8; k++) {
+			uint64_t x;
+			memcpy(&x, p, 8);
+			x ^= nl;
+			uint64_t t = ((x & lo7) + lo7) | x; /* high bit set in each nonzero byte */
+			lanes += (~t & ~lo7) >> 7;
+			p += 8;
+			n -= 8;
+		}
+		c += (size_t)((lanes * 0x0101010101010101ULL) >> 56);
 	}
 	while (n--)
 		c += *p++ == '\n';
@@ -873,7 +898,7 @@ static void advance(struct scan_stream *st)
 
 struct scan_stream *scan_stream_open(const struct scan_db *db, scan_finding_fn cb, void *ctx)
 {
-	if (hs_alloc_scratch(db->hs, &tls_scratch) != HS_SUCCESS)
+	if (scratch_for(db) < 0)
 		return NULL;
 	struct scan_stream *st = xcalloc(1, sizeof *st + db->hist);
 	if (hs_open_stream(db->hs, 0, &st->hs) != HS_SUCCESS) {
