@@ -367,13 +367,15 @@ static bool scannable(const char *path)
 
 static void check_secrets(struct change *c, const struct rules_ctx *ctx)
 {
-	const char *why = NULL;
-	const struct scan_db *db = scan_db_get(&why);
-	if (!db)
-		return;
 	int fd = gate_open_beneath(ctx->upper_fd, c->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
 	if (fd < 0)
 		return;
+	const char *why = NULL;
+	const struct scan_db *db = scan_db_get(&why);
+	if (!db) {
+		close(fd);
+		return;
+	}
 	struct secret_ctx sc = {.c = c};
 	struct scan_stream *st = scan_stream_open(db, on_secret, &sc);
 	static char buf[1 << 16];
