@@ -40,7 +40,6 @@ bool tp_fail(struct toml_parser *p, const char *at, const char *fmt, ...)
 struct toml_pos tp_pos(const struct toml_parser *p, const char *at);
 const char *tp_describe(const struct toml_parser *p, const char *at, char out[32]);
 const char *tp_quote(const char *s, size_t len, char out[80]);
-bool tp_eof(const struct toml_parser *p);
 void tp_skip_ws(struct toml_parser *p);
 bool tp_at_newline(const struct toml_parser *p);
 bool tp_newline(struct toml_parser *p);

@@ -92,11 +92,6 @@ const char *tp_quote(const char *s, size_t len, char out[80])
 	return out;
 }
 
-bool tp_eof(const struct toml_parser *p)
-{
-	return p->cur >= p->end;
-}
-
 void tp_skip_ws(struct toml_parser *p)
 {
 	while (p->cur < p->end && (*p->cur == ' ' || *p->cur == '\t'))
