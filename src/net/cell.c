@@ -46,15 +46,23 @@ int net_rules_from_policy(const struct profile *p, struct hostrules *hr, char **
 {
 	const struct net_policy *np = &p->net;
 	hr->profile = xstrdup(p->source ? p->source : "your profile");
-	for (size_t i = 0; i < np->deny.sv.n; i++)
-		if (hostrules_add(hr, true, np->deny.sv.v[i], "deny", err) < 0)
-			return -1;
-	for (size_t i = 0; i < np->allow.sv.n; i++)
-		if (hostrules_add(hr, false, np->allow.sv.v[i], "allow", err) < 0)
-			return -1;
-	for (size_t i = 0; i < np->allow_presets.sv.n; i++)
-		if (net_preset_add(hr, np->allow_presets.sv.v[i], "allow_presets", err) < 0)
-			return -1;
+	const struct pos_strv *lists[] = {&np->deny, &np->allow, &np->allow_presets};
+	static const char *const names[] = {"deny", "allow", "allow_presets"};
+	for (size_t l = 0; l < 3; l++)
+		for (size_t i = 0; i < lists[l]->sv.n; i++) {
+			/* The rule's own line, so that events and refusals point at it. */
+			char *where = lists[l]->pos && lists[l]->pos[i].line > 0
+					      ? xasprintf("%s:%d:%d [network] %s", hr->profile,
+							  lists[l]->pos[i].line, lists[l]->pos[i].col,
+							  names[l])
+					      : xasprintf("[network] %s", names[l]);
+			const char *v = lists[l]->sv.v[i];
+			int rc = l == 2 ? net_preset_add(hr, v, where, err)
+					: hostrules_add(hr, l == 0, v, where, err);
+			free(where);
+			if (rc < 0)
+				return -1;
+		}
 	return 0;
 }
 

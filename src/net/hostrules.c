@@ -178,6 +178,7 @@ int hostrules_add(struct hostrules *hr, bool deny, const char *text, const char 
 		return -1;
 	r.text = xstrdup(text);
 	r.where = xstrdup(where ? where : "");
+	r.deny = deny;
 	struct hostrule **v = deny ? &hr->deny : &hr->allow;
 	size_t *n = deny ? &hr->ndeny : &hr->nallow;
 	*v = xreallocarray(*v, *n + 1, sizeof **v);

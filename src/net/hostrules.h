@@ -22,6 +22,7 @@ struct hostrule {
 	int port;    /* 0: any port */
 	char *text;  /* as written */
 	char *where; /* FILE:LINE:COL or "preset npm" */
+	bool deny;   /* a rule of the deny list */
 };
 
 struct hostrules {

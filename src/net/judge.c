@@ -162,8 +162,8 @@ void judge_event(const struct judge_ctx *jc, const char *via, const char *method
 		json_object_set_new(ev, "method", json_string(method));
 	if (j->rule)
 		json_object_set_new(ev, "rule",
-				    json_sprintf("%s (%s %s)", j->rule->text,
-						 j->allow ? "allow" : "deny", j->rule->where));
+				    json_sprintf("%s %s (%s)", j->rule->deny ? "deny" : "allow",
+						 j->rule->text, j->rule->where));
 	if (!j->allow && j->why[0])
 		json_object_set_new(ev, "reason", json_string(j->why));
 	if (error)
