@@ -161,6 +161,7 @@ static int run_main(int argc, char **argv, int shell_only)
 	if (profile_args_load(&pa, &p, &err) < 0) {
 		log_err("%s", err);
 		free(err);
+		profile_free(&p);
 		strv_free(&publish);
 		return BRIG_EXIT_FAIL;
 	}

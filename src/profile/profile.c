@@ -319,10 +319,9 @@ static void finish(struct profile *p, const char *dir_default)
 int profile_parse(const char *buf, size_t len, const char *file, enum posture posture,
 		  struct profile *p, char **err)
 {
-	const char *name = p->name ? p->name : "profile";
-	char *keep_name = xstrdup(name);
+	char *name = p->name ? p->name : xstrdup("profile");
 	defaults(p, posture);
-	p->name = keep_name;
+	p->name = name;
 	p->source = xstrdup(file);
 	struct toml_error terr = {0};
 	struct toml_table *root = toml_parse(buf, len, &terr);
