@@ -544,8 +544,8 @@ static int read_head(struct conn *c)
 {
 	if (!c->in)
 		c->in = xmalloc(IN_MAX);
-	if (c->inlen >= IN_MAX)
-		return -1;
+	if (c->inlen >= IN_MAX) /* full: let the parser refuse it (431) */
+		return 1;
 	ssize_t n = recv(c->cep.fd, c->in + c->inlen, IN_MAX - c->inlen, 0);
 	if (n <= 0)
 		return n == 0 || errno != EAGAIN ? -1 : 0;
