@@ -365,11 +365,29 @@ static bool scannable(const char *path)
 	return strncmp(path, ".git/objects/", 13) != 0;
 }
 
+/* Compiling the scanner's rules costs most of a second per process; like `brig scan`, the gate
+ * keeps the compiled database in the user's cache directory (the scanner checks it). */
+static void use_scan_cache(void)
+{
+	static bool done;
+	if (done || getenv("BRIG_SCAN_NO_CACHE"))
+		return;
+	done = true;
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *cache = xdg && *xdg == '/'     ? xasprintf("%s/brig", xdg)
+		      : home && *home == '/' ? xasprintf("%s/.cache/brig", home)
+					     : NULL;
+	if (cache)
+		scan_db_set_cache_dir(cache);
+	free(cache);
+}
+
 static void check_secrets(struct change *c, const struct rules_ctx *ctx)
 {
 	int fd = gate_open_beneath(ctx->upper_fd, c->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
 	if (fd < 0)
 		return;
+	use_scan_cache();
 	const char *why = NULL;
 	const struct scan_db *db = scan_db_get(&why);
 	if (!db) {
