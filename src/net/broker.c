@@ -267,6 +267,11 @@ static void refuse(struct conn *c)
 		socks_reply(rep, SOCKS_REP_NOT_ALLOWED);
 		ssize_t w = send(c->cep.fd, rep, sizeof rep, MSG_NOSIGNAL | MSG_DONTWAIT);
 		(void)w;
+	} else if (c->kind == K_TRANS) {
+		/* A reset, not an orderly end: the program sees its connection refused rather
+		 * than an empty answer it might retry or misread. */
+		struct linger lg = {.l_onoff = 1, .l_linger = 0};
+		setsockopt(c->cep.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 	}
 	conn_close(c, NULL);
 }
