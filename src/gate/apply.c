@@ -420,6 +420,14 @@ static char *held_back(const struct apply_opts *o, const struct change *c)
 	return NULL;
 }
 
+static json_t *accept_json(const struct apply_opts *o)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < o->accept.n; i++)
+		json_array_append_new(a, json_string(o->accept.v[i]));
+	return a;
+}
+
 static bool pending(const struct gate_session *g, const struct strv *batch)
 {
 	for (size_t i = 0; i < g->cs.n; i++)
@@ -483,9 +491,20 @@ int gate_apply(struct gate_session *g, const struct apply_opts *o)
 		log_err("apply stopped: %s (the journal keeps the rest: fix the cause and run brig "
 			"apply %s again)",
 			err, g->id);
+	} else if (!batch.n && !held) {
+		printf("session %s: nothing left to apply\n", g->id);
+		if (strcmp(g->state, "applied"))
+			session_meta_set(g->dir, json_pack("{s:s}", "state", "applied"));
+		rc = 0;
 	} else {
 		printf("applied %zu change%s to %s%s\n", batch.n, batch.n == 1 ? "" : "s",
 		       g->project, held ? "; the changes held back above were not" : "");
+		json_t *paths = json_array();
+		for (size_t i = 0; i < batch.n; i++)
+			json_array_append_new(paths, json_string(batch.v[i]));
+		session_event_dir(g->dir, json_pack("{s:s, s:o, s:I, s:o}", "event", "apply",
+						    "paths", paths, "held_back", (json_int_t)held,
+						    "accepted", accept_json(o)));
 		if (!pending(g, &batch))
 			session_meta_set(g->dir, json_pack("{s:s}", "state", "applied"));
 		rc = held ? 1 : 0;
@@ -520,6 +539,7 @@ int gate_discard(struct gate_session *g)
 			log_errno("cannot remove the changes in %s", g->dir);
 		} else {
 			session_meta_set(g->dir, json_pack("{s:s}", "state", "discarded"));
+			session_event_dir(g->dir, json_pack("{s:s}", "event", "discard"));
 			printf("discarded session %s: the project %s is unchanged\n", g->id,
 			       g->project);
 			rc = 0;

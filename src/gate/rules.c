@@ -69,11 +69,15 @@ static const struct path_rule path_rules[] = {
 
 /* Rules decided by the file itself, not its name; listed with the path rules. */
 static const struct rule_doc content_rules[] = {
-	{"secret", SEV_HIGH, "a credential found by brig's secret scanner (brig scan)",
-	 "severity follows the scanner's rule: critical and high are high"},
-	{"git-config", SEV_HIGH, ".git/config keys that run commands",
-	 "core.hooksPath, core.fsmonitor, core.sshCommand, core.pager, filter.*, diff.external, "
-	 "alias.* with '!', credential.helper, url.*.insteadOf, include.path and more"},
+	{"secret", SEV_HIGH,
+	 "a credential the secret scanner finds (brig scan --rules); severity is the scanner "
+	 "rule's, critical counting as high",
+	 "secret in a changed file"},
+	{"git-config", SEV_HIGH,
+	 ".git/config sets core.hooksPath, core.fsmonitor, core.sshCommand, core.pager, "
+	 "core.editor, filter.*, diff.external, diff.*.textconv, merge.*.driver, alias.* with '!', "
+	 "credential.helper, url.*.insteadOf, include.path, remote.*.uploadpack and more",
+	 "git config key that makes git run a program or fetch from elsewhere"},
 	{"git-config-change", SEV_MEDIUM, ".git/config, other changes", "git configuration changed"},
 	{"package-lifecycle", SEV_HIGH, "package.json scripts pre/post/install, prepare, prepack...",
 	 "npm lifecycle script: runs at npm install"},

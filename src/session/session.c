@@ -158,6 +158,17 @@ void session_event(struct session *s, json_t *ev)
 	json_decref(ev);
 }
 
+void session_event_dir(const char *dir, json_t *ev)
+{
+	struct session s = {.events_fd = -1};
+	char *path = xasprintf("%s/events.jsonl", dir);
+	s.events_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	session_event(&s, ev);
+	if (s.events_fd >= 0)
+		close(s.events_fd);
+}
+
 void session_finish(struct session *s, int exit_status)
 {
 	char *end = iso_now();

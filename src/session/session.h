@@ -21,6 +21,8 @@ char *session_state_root(void);
 int session_create(const struct profile *p, struct session *s, char **err);
 /* Appends one JSON object (a "time" field is added) as one line; takes ownership of ev. */
 void session_event(struct session *s, json_t *ev);
+/* The same for a session directory not held open (gate commands run after the session). */
+void session_event_dir(const char *dir, json_t *ev);
 /* Records the end of the run in meta.json. */
 void session_finish(struct session *s, int exit_status);
 void session_close(struct session *s);
