@@ -93,9 +93,29 @@ static int ignored(const struct ignores *ig, const char *rel, int is_dir)
 	return ign;
 }
 
+struct entry {
+	char *name;
+	unsigned char type; /* DT_* from readdir, DT_UNKNOWN when the filesystem does not say */
+};
+
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+}
+
+/* Regular file, directory, or neither (symlinks and devices are never followed or read). */
+static int entry_kind(const char *path, unsigned char type)
+{
+	if (type == DT_REG)
+		return 'f';
+	if (type == DT_DIR)
+		return 'd';
+	if (type != DT_UNKNOWN)
+		return 0;
+	struct stat sb;
+	if (lstat(path, &sb) < 0)
+		return 0;
+	return S_ISREG(sb.st_mode) ? 'f' : S_ISDIR(sb.st_mode) ? 'd' : 0;
 }
 
 static void walk_dir(const char *dir, const char *rel, struct ignores *ig, int use_ig, walk_fn fn,
@@ -109,31 +129,43 @@ static void walk_dir(const char *dir, const char *rel, struct ignores *ig, int u
 		log_warn("scan: cannot read directory %s: %s (skipped)", dir, strerror(errno));
 		return;
 	}
-	struct strv names = {0};
+	struct entry *ents = NULL;
+	size_t n = 0, cap = 0;
 	struct dirent *e;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, ".git"))
-			strv_push(&names, e->d_name);
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".git"))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 32;
+			ents = xreallocarray(ents, cap, sizeof *ents);
+		}
+		ents[n++] = (struct entry){xstrdup(e->d_name), e->d_type};
+	}
 	closedir(d);
-	if (names.n)
-		qsort(names.v, names.n, sizeof *names.v, by_name);
-	for (size_t i = 0; i < names.n; i++) {
-		char *path = xasprintf("%s/%s", dir, names.v[i]);
-		char *r = *rel ? xasprintf("%s/%s", rel, names.v[i]) : xstrdup(names.v[i]);
-		struct stat sb;
-		if (lstat(path, &sb) == 0 && !S_ISLNK(sb.st_mode)) {
-			int is_dir = S_ISDIR(sb.st_mode);
-			if (!use_ig || !ignored(ig, r, is_dir)) {
-				if (is_dir)
+	if (n)
+		qsort(ents, n, sizeof *ents, by_name);
+	for (size_t i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s", dir, ents[i].name);
+		int kind = entry_kind(path, ents[i].type);
+		if (kind) {
+			char *r = NULL;
+			if (use_ig && ig->n)
+				r = *rel ? xasprintf("%s/%s", rel, ents[i].name) : xstrdup(ents[i].name);
+			if (!r || !ignored(ig, r, kind == 'd')) {
+				if (kind == 'd') {
+					if (!r)
+						r = *rel ? xasprintf("%s/%s", rel, ents[i].name) : xstrdup(ents[i].name);
 					walk_dir(path, r, ig, use_ig, fn, ctx);
-				else if (S_ISREG(sb.st_mode))
+				} else {
 					fn(path, ctx);
+				}
 			}
+			free(r);
 		}
 		free(path);
-		free(r);
+		free(ents[i].name);
 	}
-	strv_free(&names);
+	free(ents);
 	for (size_t i = mark; i < ig->n; i++) {
 		free(ig->v[i].pat);
 		free(ig->v[i].base);
