@@ -79,8 +79,12 @@ int gate_plan_project(const struct profile *p, struct session *s, const char *pr
 	e->upper_fd = e->work_fd = -1; /* opened in the cell: gate_open_layers() */
 	/* What the session saw of the project is recorded lazily: t0 here, then the lower's state of
 	 * each changed path when the command exits (see docs/REVIEW.md, "Conflicts"). */
-	json_t *f = json_pack("{s:b, s:s, s:I, s:s}", "gated", 1, "project_real", project_real,
-			      "t0_ns", (json_int_t)(now_ns() - T0_SLACK_NS), "upper", GATE_UPPER);
+	json_t *expect = json_array();
+	for (size_t i = 0; i < p->review.expect.sv.n; i++)
+		json_array_append_new(expect, json_string(p->review.expect.sv.v[i]));
+	json_t *f = json_pack("{s:b, s:s, s:I, s:s, s:o}", "gated", 1, "project_real", project_real,
+			      "t0_ns", (json_int_t)(now_ns() - T0_SLACK_NS), "upper", GATE_UPPER,
+			      "expect", expect);
 	if (session_meta_set(s->dir, f) < 0) {
 		*err = xasprintf("cannot record the session in %s/meta.json: %s", s->dir,
 				 strerror(errno));

@@ -211,3 +211,26 @@ same_as_direct() {
 	[ "$status" -eq 0 ]
 	[ "$(cat ran.txt)" = via-run ] && [ ! -e docs/keep.md ]
 }
+
+@test "a profile's [review] expect reaches the review: changes elsewhere are findings" {
+	mkdir -p "$T/prof"
+	cat >"$T/prof/project.toml" <<TOML
+[project]
+dir = "$P"
+
+[network]
+mode = "none"
+
+[review]
+mode = "gated"
+expect = ["src/"]
+TOML
+	chmod 600 "$T/prof/project.toml"
+	run "$BRIG" run --profile "$T/prof/project.toml" -- sh -c 'echo y > src/y.c; echo x > docs/x.md'
+	if [[ "$output" == *"cannot"* && "$status" -ne 0 ]]; then skip "brig run cannot build a cell here: $output"; fi
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run "$BRIG" review --json
+	echo "$output" | jq -e '[.changes[] | select(.path == "docs/x.md") | .findings[] | select(.rule == "unexpected-path")] | length == 1'
+	echo "$output" | jq -e '[.changes[] | select(.path == "src/y.c") | .findings[]] | length == 0'
+}
