@@ -25,7 +25,9 @@ void gate_after_exit(const struct profile *p, struct session *s, int status)
 	/* The conflict baseline: what the project held at each changed path when the agent
 	 * stopped (see docs/REVIEW.md). */
 	gate_record_seen(&g);
-	size_t n = g.cs.n;
+	size_t n = 0;
+	for (size_t i = 0; i < g.cs.n; i++)
+		n += !g.cs.c[i].renamed_away;
 	session_meta_set(s->dir, json_pack("{s:I, s:I, s:I}", "changes", (json_int_t)n, "findings",
 					   (json_int_t)g.n_findings, "high", (json_int_t)g.n_high));
 	session_event(s, json_pack("{s:s, s:I, s:I, s:I}", "event", "review", "changes",

@@ -71,6 +71,11 @@ int gate_plan_project(const struct profile *p, struct session *s, const char *pr
 		free(work);
 		return -1;
 	}
+	/* The merged root takes the upper root's mode: keep the project's, so the agent sees its
+	 * project as it is (the session directory around it stays private). */
+	struct stat st;
+	if (stat(project_real, &st) == 0)
+		chmod(upper, st.st_mode & 07777);
 	char *why = xasprintf("[review] mode = \"gated\" (%s)", p->source ? p->source : "profile");
 	struct plan_entry *e = plan_add(plan, PLAN_OVERLAY, project_real, project_real, why);
 	free(why);
