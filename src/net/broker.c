@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -36,7 +37,7 @@
 #include "util/log.h"
 #include "util/xalloc.h"
 
-#define SCRATCH 65536
+#define SCRATCH (256 * 1024)
 #define IN_MAX (HTTP_HEAD_MAX + 32)
 #define TLS_PEEK_MAX (16384 + 5)
 
@@ -55,7 +56,9 @@ struct ep {
 
 struct half {
 	char *buf;
-	size_t len, off;
+	size_t len, off; /* bytes kept in buf (prefixes, inspected bytes, partial writes) */
+	int pipe[2];     /* splice path: bytes move socket -> pipe -> socket, never copied out */
+	size_t inpipe;   /* bytes sitting in the pipe; counted in len as well */
 	bool eof, shut;
 	uint64_t bytes;
 };
@@ -72,6 +75,7 @@ struct conn {
 	bool body_limited; /* absolute-form: only the declared body goes upstream */
 	bool close_after_response;
 	uint64_t body_left;
+	uint64_t c2u_counted; /* c2u.bytes already taken off body_left */
 	char method[24];
 	const char *via;
 	struct judgment j;
@@ -138,6 +142,12 @@ static void conn_close(struct conn *c, const char *error)
 	free(c->in);
 	free(c->c2u.buf);
 	free(c->u2c.buf);
+	for (int i = 0; i < 2; i++) {
+		if (c->c2u.pipe[i] >= 0)
+			close(c->c2u.pipe[i]);
+		if (c->u2c.pipe[i] >= 0)
+			close(c->u2c.pipe[i]);
+	}
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -157,6 +167,7 @@ static struct conn *conn_new(enum conn_kind kind, int fd, const char *via)
 	c->via = via;
 	c->cep = (struct ep){.kind = EP_CLIENT, .fd = fd, .c = c};
 	c->uep = (struct ep){.kind = EP_UPSTREAM, .fd = -1, .c = c};
+	c->c2u.pipe[0] = c->c2u.pipe[1] = c->u2c.pipe[0] = c->u2c.pipe[1] = -1;
 	c->id = next_id++;
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
 	c->next = conns;
@@ -190,18 +201,53 @@ static int send_or_keep(struct half *h, int fd, const void *data, size_t n)
 	return 0;
 }
 
+static int flush_pipe(struct half *h, int fd)
+{
+	while (h->inpipe) {
+		ssize_t m = splice(h->pipe[0], NULL, fd, NULL, h->inpipe,
+				   SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+		if (m <= 0)
+			return m < 0 && errno == EAGAIN ? 0 : -1;
+		h->inpipe -= (size_t)m;
+		h->len -= (size_t)m;
+	}
+	return 0;
+}
+
 static int flush_half(struct half *h, int fd)
 {
-	while (h->len > h->off) {
-		ssize_t w = send(fd, h->buf + h->off, h->len - h->off, MSG_NOSIGNAL);
+	size_t kept = h->len - h->inpipe; /* buffered bytes go first: they came first */
+	while (kept > h->off) {
+		ssize_t w = send(fd, h->buf + h->off, kept - h->off, MSG_NOSIGNAL);
 		if (w < 0)
 			return errno == EAGAIN ? 0 : -1;
 		h->off += (size_t)w;
 	}
 	free(h->buf);
 	h->buf = NULL;
-	h->len = h->off = 0;
-	return 0;
+	h->len = h->inpipe;
+	h->off = 0;
+	return h->inpipe ? flush_pipe(h, fd) : 0;
+}
+
+/* Moves up to max bytes from src to dst through the half's pipe. Returns 1 when it moved data,
+ * 0 at end of stream, -1 on EAGAIN, -2 on an error, -3 when no pipe can be had (use copies). */
+static int splice_relay(struct half *h, int src, int dst, size_t max)
+{
+	if (h->pipe[0] < 0) {
+		if (pipe2(h->pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+			return -3;
+		fcntl(h->pipe[1], F_SETPIPE_SZ, SCRATCH);
+	}
+	ssize_t n = splice(src, NULL, h->pipe[1], NULL, max, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+	if (n == 0)
+		return 0;
+	if (n < 0)
+		return errno == EAGAIN ? -1 : errno == EINVAL ? -3 : -2;
+	h->bytes += (uint64_t)n;
+	h->inpipe += (size_t)n;
+	h->len += (size_t)n;
+	return flush_pipe(h, dst) < 0 ? -2 : 1;
 }
 
 static void update(struct conn *c)
@@ -395,6 +441,7 @@ static void forward_client_bytes(struct conn *c, const uint8_t *data, size_t n)
 		c->body_left -= n;
 	}
 	c->c2u.bytes += n;
+	c->c2u_counted = c->c2u.bytes;
 	if (n && send_or_keep(&c->c2u, c->uep.fd, data, n) < 0)
 		c->c2u.eof = c->u2c.eof = true;
 }
@@ -493,6 +540,19 @@ static void relay_client_readable(struct conn *c)
 	size_t want = SCRATCH;
 	if (c->body_limited && c->body_left < want)
 		want = (size_t)c->body_left;
+	if (!c->c2u.len) {
+		int r = splice_relay(&c->c2u, c->cep.fd, c->uep.fd, want);
+		if (r != -3) {
+			if (r == 1 && c->body_limited)
+				c->body_left -= c->c2u.bytes - c->c2u_counted;
+			c->c2u_counted = c->c2u.bytes;
+			if (r == 0)
+				c->c2u.eof = true;
+			else if (r == -2)
+				c->c2u.eof = c->u2c.eof = true;
+			return;
+		}
+	}
 	ssize_t n = recv(c->cep.fd, scratch, want, 0);
 	if (n > 0)
 		forward_client_bytes(c, (uint8_t *)scratch, (size_t)n);
@@ -504,6 +564,16 @@ static void relay_client_readable(struct conn *c)
 
 static void relay_upstream_readable(struct conn *c)
 {
+	if (!c->u2c.len) {
+		int r = splice_relay(&c->u2c, c->uep.fd, c->cep.fd, SCRATCH);
+		if (r != -3) {
+			if (r == 0)
+				c->u2c.eof = true;
+			else if (r == -2)
+				c->c2u.eof = c->u2c.eof = true;
+			return;
+		}
+	}
 	ssize_t n = recv(c->uep.fd, scratch, SCRATCH, 0);
 	if (n > 0) {
 		c->u2c.bytes += (uint64_t)n;
@@ -900,6 +970,12 @@ int broker_run(const struct broker_config *cfg)
 {
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_NAME, "brig-broker");
+	/* Two descriptors per tunnel: the default soft limit (1024) would cap a busy cell near 500. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	jc.rules = cfg->rules;
 	jc.pool = &pool;
 	jc.events_fd = cfg->events_fd;

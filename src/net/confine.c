@@ -99,7 +99,7 @@ static const char *const allowed[] = {
 	"sigaltstack", "openat", "open", "newfstatat", "fstat", "statx", "lseek", "pread64",
 	"getrandom", "getpid", "gettid", "tgkill", "poll", "ppoll", "getsockname", "getpeername",
 	"bind", "uname", "sched_yield", "set_robust_list", "rseq", "getuid", "geteuid", "getgid",
-	"getegid", "restart_syscall", "mprotect", "prlimit64", "sched_getaffinity", "rt_sigaction",
+	"getegid", "restart_syscall", "splice", "pipe2", "mprotect", "prlimit64", "sched_getaffinity", "rt_sigaction",
 	NULL,
 };
 
