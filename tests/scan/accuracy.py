@@ -25,7 +25,14 @@ def main():
         if opt in args:
             floors[k] = float(args[args.index(opt) + 1])
     manifest = json.load(open(args[0]))
-    findings = json.load(open(args[1]))["findings"]
+    doc = json.load(open(args[1]))
+    if isinstance(doc, list):
+        # secretlint's JSON (ESLint-style), for the side-by-side comparison in bench/scan
+        findings = [{"file": r["filePath"], "line": m["loc"]["start"]["line"], "rule": m["ruleId"],
+                     "family": "(secretlint)", "preview": m.get("messageId", "")}
+                    for r in doc for m in r.get("messages", [])]
+    else:
+        findings = doc["findings"]
 
     def norm(p):
         p = os.path.normpath(p)
