@@ -206,18 +206,109 @@ json_t *limits_probe_json(void)
 	return o;
 }
 
-static char *session_cgroup;
+static struct strv session_cgroups;
 static pid_t session_owner;
 
-/* The cgroup goes once the cell is gone: rmdir only succeeds when no process is left in it. */
-static void remove_cgroup(void)
+/* The cgroups go once the cell is gone: rmdir only succeeds when no process is left in them. */
+static void remove_cgroups(void)
 {
-	if (session_cgroup && session_owner == getpid()) {
-		for (int i = 0; i < 50 && rmdir(session_cgroup) < 0 && errno == EBUSY; i++)
+	if (session_owner != getpid())
+		return;
+	for (size_t c = 0; c < session_cgroups.n; c++)
+		for (int i = 0; i < 50 && rmdir(session_cgroups.v[c]) < 0 && errno == EBUSY; i++)
 			usleep(2000);
-		free(session_cgroup);
-		session_cgroup = NULL;
+	strv_free(&session_cgroups);
+}
+
+static void remember(const char *dir)
+{
+	if (!session_owner) {
+		session_owner = getpid();
+		atexit(remove_cgroups);
 	}
+	strv_push(&session_cgroups, dir);
+}
+
+/* "N:pids:/path" from /proc/self/cgroup: brig's own cgroup in a v1 hierarchy. */
+static char *own_v1_cgroup(const char *controller)
+{
+	char *s = read_small("/proc/self/cgroup");
+	char *r = NULL;
+	for (char *line = s; line && *line && !r;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		char *c = strchr(line, ':');
+		char *path = c ? strchr(c + 1, ':') : NULL;
+		if (path && (size_t)(path - c - 1) == strlen(controller) &&
+		    !strncmp(c + 1, controller, strlen(controller)))
+			r = xstrdup(path + 1);
+		line = nl ? nl + 1 : NULL;
+	}
+	free(s);
+	return r;
+}
+
+/* Hosts still on cgroup v1 (hybrid) give no v2 controllers; there, root (brig run as root,
+ * as in CI) can still use the v1 pids and memory hierarchies directly. An ordinary user has no
+ * write access to them and keeps the rlimit fallback. */
+static int v1_child(const char *controller, const char *name, pid_t pid, const char *file,
+		    int64_t value, char **dir_out)
+{
+	char *own = own_v1_cgroup(controller);
+	if (!own)
+		return 0;
+	char *base = xasprintf("/sys/fs/cgroup/%s%s", controller, strcmp(own, "/") ? own : "");
+	free(own);
+	if (access(base, W_OK) < 0) {
+		free(base);
+		return 0;
+	}
+	char *dir = xasprintf("%s/brig-%s", base, name);
+	free(base);
+	char v[32], p[32];
+	snprintf(v, sizeof v, "%" PRId64, value);
+	snprintf(p, sizeof p, "%d", (int)pid);
+	if ((mkdir(dir, 0755) < 0 && errno != EEXIST) || write_small(dir, file, v) < 0 ||
+	    write_small(dir, "cgroup.procs", p) < 0) {
+		rmdir(dir);
+		free(dir);
+		return -1;
+	}
+	*dir_out = dir;
+	return 1;
+}
+
+static int attach_v1(const struct harden_limits *l, const char *name, pid_t pid, char **err)
+{
+	int done = 0;
+	char *dir = NULL;
+	if (l->pids) {
+		int rc = v1_child("pids", name, pid, "pids.max", l->pids, &dir);
+		if (rc < 0) {
+			*err = xasprintf("cannot set up the session's v1 pids cgroup: %s", strerror(errno));
+			return -1;
+		}
+		if (rc > 0) {
+			remember(dir);
+			free(dir);
+			done |= 1;
+		}
+	}
+	if (l->memory) {
+		int rc = v1_child("memory", name, pid, "memory.limit_in_bytes", l->memory, &dir);
+		if (rc < 0) {
+			*err = xasprintf("cannot set up the session's v1 memory cgroup: %s",
+					 strerror(errno));
+			return -1;
+		}
+		if (rc > 0) {
+			remember(dir);
+			free(dir);
+			done |= 2;
+		}
+	}
+	return done;
 }
 
 static int set_limits(const char *dir, const struct harden_limits *l)
@@ -265,9 +356,19 @@ int limits_cgroup_attach(const struct harden_limits *l, const char *name, pid_t 
 	struct limits_probe pr;
 	limits_probe(&pr);
 	if (!pr.delegated) {
-		warn_fallback(&pr, l);
+		int v1 = attach_v1(l, name, pid, err);
+		if (v1 < 0) {
+			limits_probe_free(&pr);
+			return -1;
+		}
+		struct harden_limits rest = *l;
+		if (v1 & 1)
+			rest.pids = 0;
+		if (v1 & 2)
+			rest.memory = 0;
+		warn_fallback(&pr, &rest);
 		limits_probe_free(&pr);
-		return 0;
+		return v1 ? 1 : 0;
 	}
 	if (!controllers_ok(pr.parent, "cgroup.subtree_control") &&
 	    write_small(pr.parent, "cgroup.subtree_control", "+memory +pids") < 0) {
@@ -294,12 +395,8 @@ int limits_cgroup_attach(const struct harden_limits *l, const char *name, pid_t 
 		free(dir);
 		return -1;
 	}
-	if (!session_owner) {
-		session_owner = getpid();
-		atexit(remove_cgroup);
-	}
-	free(session_cgroup);
-	session_cgroup = dir;
+	remember(dir);
+	free(dir);
 	return 1;
 }
 
