@@ -234,3 +234,13 @@ TOML
 	echo "$output" | jq -e '[.changes[] | select(.path == "docs/x.md") | .findings[] | select(.rule == "unexpected-path")] | length == 1'
 	echo "$output" | jq -e '[.changes[] | select(.path == "src/y.c") | .findings[]] | length == 0'
 }
+
+@test "copy-ups without a change (touch, open for writing) are not listed; mode-only changes are" {
+	id=$(gate_session 'touch src/main.c; sh -c ": >> docs/keep.md"; chmod 600 tool.sh; chmod 600 tool.sh; chmod 644 tool.sh')
+	run "$BRIG" review --json "$id"
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq '.changes | length')" -eq 0 ] || { echo "$output"; return 1; }
+	id=$(gate_session 'chmod 700 src')
+	run "$BRIG" review "$id"
+	[[ "$output" == *"m  src/  (mode 0755 -> 0700)"* ]]
+}
