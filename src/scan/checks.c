@@ -140,6 +140,15 @@ int scan_bech32_verify(const char *s, size_t len)
 	return bech32_polymod(v, n) == 1;
 }
 
+static int strncasecmp_in(const unsigned char *s, size_t len, const char *word)
+{
+	size_t m = strlen(word);
+	for (size_t j = 0; j + m <= len; j++)
+		if (!strncasecmp((const char *)s + j, word, m))
+			return 1;
+	return 0;
+}
+
 /* Decodes standard or URL-safe base64, ignoring padding; returns the decoded length or -1. */
 static long b64_decode(const unsigned char *s, size_t len, unsigned char *out, size_t cap)
 {
@@ -197,6 +206,30 @@ static int wordy(const unsigned char *s, size_t len)
 	return 1;
 }
 
+/* "exports.TOKEN", "self.config.api_key2": a path of identifiers is code, not a value. */
+static int identifier_path(const unsigned char *s, size_t len)
+{
+	if (!memchr(s, '.', len))
+		return 0;
+	size_t seg = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+		if (c == '.') {
+			if (seg == 0)
+				return 0;
+			seg = 0;
+			continue;
+		}
+		int alpha = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+		if (seg == 0 && !alpha && c != '_' && c != '$')
+			return 0;
+		if (!alpha && !(c >= '0' && c <= '9') && c != '_' && c != '$')
+			return 0;
+		seg++;
+	}
+	return seg > 0;
+}
+
 /* Free-form values next to a secret-sounding name are mostly code: variable references,
  * paths, URLs, environment variable names, words. A credential mixes letters and digits. */
 static int check_generic(const unsigned char *s, size_t len)
@@ -215,7 +248,7 @@ static int check_generic(const unsigned char *s, size_t len)
 		return -1;
 	if (!lower && memchr(s, '_', len))
 		return -1; /* an environment variable's name, not its value */
-	if (wordy(s, len))
+	if (wordy(s, len) || identifier_path(s, len))
 		return -1;
 	return 0;
 }
@@ -263,8 +296,12 @@ int scan_check_run(enum scan_check check, const unsigned char *s, size_t len)
 	case CHECK_OPENAI_MARKER:
 		return memmem(s, len, "T3BlbkFJ", 8) ? 0 : -1;
 	case CHECK_DB_PASSWORD: {
+		/* templates: {password}, "PASSWORD", $PASSWORD */
+		if (memchr(s, '{', len) || memchr(s, '"', len) || strncasecmp_in(s, len, "password"))
+			return -1;
 		static const char *const weak[] = {"password", "pass", "passwd", "secret", "pwd",
-		                                   "user", "root", "admin", "postgres", "mysql"};
+		                                   "user", "root", "admin", "postgres", "mysql",
+		                                   "qwerty", "test", "guest"};
 		for (size_t i = 0; i < sizeof weak / sizeof *weak; i++)
 			if (strlen(weak[i]) == len && !strncasecmp(weak[i], (const char *)s, len))
 				return -1;
@@ -283,6 +320,16 @@ int scan_check_run(enum scan_check check, const unsigned char *s, size_t len)
 /* Values people write in documentation and templates, never real credentials. */
 int scan_is_placeholder(const unsigned char *s, size_t len)
 {
+	/* Published examples everyone copies: RFC 6749's tokens and client credentials, the
+	 * jwt.io and PyJWT sample tokens. */
+	static const char *const famous[] = {
+		"2YotnFZFEjr1zCsicMWpAA", "tGzv3JOkF0XG5Qx2TlKWIA", "SplxlOBeZQQYbYS6WxSbIA",
+		"czZCaGRSa3F0MzpnWDFmQmF0M2JW", "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+		"4twFt5NiznN84AWoo1d7KO1T_yoc0Z6XOpOVswacPZg", "bm90IG15IHJlYWwgcGFzc3dvcmQ",
+	};
+	for (size_t i = 0; i < sizeof famous / sizeof *famous; i++)
+		if (memmem(s, len, famous[i], strlen(famous[i])))
+			return 1;
 	static const char *const marks[] = {
 		"example", "****", "placeholder", "changeme", "change_me", "change-me",
 		"dummy", "redacted", "your_", "your-", "yourkey", "yourtoken", "yoursecret",

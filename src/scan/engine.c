@@ -741,6 +741,32 @@ static void veto(struct scan_stream *st, uint64_t start, size_t len)
 	*r = (struct recent){start, end, UINT32_MAX, 0};
 }
 
+/* `private_key: PrivateKeyType`, `token = TOKEN_URL`: a value that repeats the secret-sounding
+ * name it is assigned to is a type or a constant's name, not a secret. The keyword is the
+ * pattern's first group. */
+static int names_itself(const unsigned char *text, const regmatch_t *pm, const struct rule_rt *rt,
+                        const unsigned char *s, size_t len)
+{
+	unsigned kw = (rt->rule->bound ? 2u : 1u) + 1;
+	if (kw >= NMATCH || pm[kw].rm_so < 0)
+		return 0;
+	char word[32];
+	size_t n = 0;
+	for (regoff_t i = pm[kw].rm_so; i < pm[kw].rm_eo && n < sizeof word - 1; i++)
+		if (text[i] != '_' && text[i] != '-')
+			word[n++] = (char)text[i];
+	word[n] = 0;
+	if (n < 3)
+		return 0;
+	char flat[128];
+	size_t m = 0;
+	for (size_t i = 0; i < len && m < sizeof flat - 1; i++)
+		if (s[i] != '_' && s[i] != '-')
+			flat[m++] = (char)s[i];
+	flat[m] = 0;
+	return strcasestr(flat, word) != NULL;
+}
+
 /* Stage two: capture the secret from the window that ends where Vectorscan saw a candidate. */
 static void candidate(struct scan_stream *st, unsigned id, uint64_t to)
 {
@@ -770,6 +796,8 @@ static void candidate(struct scan_stream *st, unsigned id, uint64_t to)
 	size_t len = (size_t)(pm[rt->group].rm_eo - pm[rt->group].rm_so);
 	const struct scan_rule *r = rt->rule;
 	if (len == 0 || scan_is_placeholder(s, len))
+		return;
+	if ((r->flags & RULE_GENERIC) && r->group >= 2 && names_itself(st->win + base, pm, rt, s, len))
 		return;
 	if (r->min_entropy > 0 && scan_entropy(s, len) < r->min_entropy)
 		return;

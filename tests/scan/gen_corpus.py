@@ -394,6 +394,10 @@ def negatives():
         "auth_token_ttl_seconds = 3600",
         'private_key_path = "/etc/ssl/private/server.key"',
         'secret_name = "prod/db/credentials"',
+        "exports2.TOKEN = exports2.STRICT_TOKEN = exports2.HEX = exports2.URL_CHAR;",
+        "  _i2d_RSAPrivateKey: Ti2d_RSAPrivateKey = nil;",
+        "machine {host} login {user} password {self.password}",
+        'postgres_dsn = f"postgres://{user}:{password}@{host}/app"',
     ] + filler(200)) + "\n"
     allowed = [f'fixture_token = "{crc_token("gh" + "p_")}"  # brig:allow test fixture' for _ in range(5)]
     docs["allowed.py"] = "\n".join(filler(10) + allowed + filler(10)) + "\n"

@@ -424,7 +424,13 @@ static void test_hard_negatives(void **state)
 		"img: data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==\n"
 		"password = getenv(\"PASSWORD\")\n"
 		"token = self.token_provider.current()\n"
-		"secret_key = settings.SECRET_KEY\n";
+		"secret_key = settings.SECRET_KEY\n"
+		"exports2.TOKEN = exports2.STRICT_TOKEN = exports2.HEX;\n"
+		"  _i2d_RSAPrivateKey: Ti2d_RSAPrivateKey = nil;\n"
+		"  Config.TokenURL:=DefTOKENURLV2;\n"
+		"\tmachine HOSTNAME login USERID password \"PASSWORD\"\n"
+		"machine {host} login {user} password {self.password}\n"
+		"Location: http://example.com/cb#access_token=2YotnFZFEjr1zCsicMWpAA\n";
 	assert_int_equal(scan_str(neg, &fs), 0);
 }
 
