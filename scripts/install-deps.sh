@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   libseccomp-dev libjansson-dev libcmocka-dev libvectorscan-dev
-  libsodium-dev liboath-dev libqrencode-dev libssl-dev
+  libsodium-dev liboath-dev libqrencode-dev libssl-dev libnftnl-dev libmnl-dev
 )
 test_pkgs=(
   bats python3 git iproute2 nftables util-linux procps psmisc

@@ -17,6 +17,7 @@
 #include <seccomp.h>
 
 #include "cmd/cmd.h"
+#include "net/nft.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -139,12 +140,10 @@ static int probe_overlay(void *a)
 static int probe_nft(void *a)
 {
 	(void)a;
+	char *err = NULL;
 	if (enter_userns(CLONE_NEWNET) < 0)
 		return -1;
-	int devnull = open("/dev/null", O_WRONLY);
-	dup2(devnull, 1), dup2(devnull, 2);
-	execl("/usr/sbin/nft", "nft", "add table inet brig_doctor", (char *)NULL);
-	return -1;
+	return nft_install_capture(15001, &err);
 }
 
 static int probe_mount_api(void *a)
@@ -279,10 +278,10 @@ int cmd_doctor(int argc, char **argv)
 	check_landlock();
 	check_seccomp();
 	check_cgroup();
-	ok = access("/usr/sbin/nft", X_OK) == 0 && in_child(probe_nft, NULL) == 0;
+	ok = in_child(probe_nft, NULL) == 0;
 	report(ok, "nftables in a cell's network namespace", NULL,
-	       "filtered mode cannot capture connections that ignore proxy variables; install "
-	       "nftables (apt-get install nftables) and the nf_tables module");
+	       "filtered mode cannot start: it captures connections that ignore proxy variables "
+	       "with nf_tables (CONFIG_NF_TABLES, nft_redir, nf_nat; modprobe nf_tables)");
 	long tiocsti;
 	if (read_int("/proc/sys/dev/tty/legacy_tiocsti", &tiocsti) == 0)
 		report(1, "TIOCSTI", tiocsti ? "legacy TIOCSTI on (brig's own pty keeps it harmless)"

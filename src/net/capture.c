@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "net/nft.h"
 #include "util/xalloc.h"
 
 int capture_loopback_up(char **err)
@@ -99,87 +100,9 @@ static int default_routes(char **err)
 	return 0;
 }
 
-static const char *find_nft(void)
-{
-	static const char *const paths[] = {"/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft", NULL};
-	for (size_t i = 0; paths[i]; i++)
-		if (access(paths[i], X_OK) == 0)
-			return paths[i];
-	return NULL;
-}
-
-/* nft runs as the cell's pid 1 does, with CAP_NET_ADMIN over the cell's namespace only. The
- * capability is made ambient because pid 1 may not be uid 0 inside the cell. */
-static void keep_net_admin(void)
-{
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct d[2];
-	if (syscall(SYS_capget, &h, d) == 0) {
-		d[0].inheritable |= 1u << CAP_NET_ADMIN;
-		syscall(SYS_capset, &h, d);
-	}
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0);
-}
-
-static int run_nft(const char *rules, char **err)
-{
-	const char *nft = find_nft();
-	if (!nft) {
-		*err = xstrdup("filtered network needs nftables (/usr/sbin/nft): install the Debian "
-			       "package nftables");
-		return -1;
-	}
-	int in[2];
-	if (pipe2(in, O_CLOEXEC) < 0) {
-		*err = xasprintf("pipe: %s", strerror(errno));
-		return -1;
-	}
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(in[0], 0);
-		keep_net_admin();
-		char *const argv[] = {(char *)"nft", (char *)"-f", (char *)"-", NULL};
-		char *const envp[] = {(char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-		execve(nft, argv, envp);
-		_exit(127);
-	}
-	close(in[0]);
-	size_t len = strlen(rules);
-	ssize_t w = pid > 0 ? write(in[1], rules, len) : -1;
-	close(in[1]);
-	int st = 0;
-	if (pid < 0 || waitpid(pid, &st, 0) < 0 || w != (ssize_t)len || !WIFEXITED(st) ||
-	    WEXITSTATUS(st)) {
-		*err = xasprintf("cannot install the cell's nftables rules (nft exited with %d); the "
-				 "kernel needs nf_tables with nat and the cell needs CAP_NET_ADMIN in "
-				 "its own namespace",
-				 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-		return -1;
-	}
-	return 0;
-}
-
 int capture_setup(int trans_port, char **err)
 {
 	if (default_routes(err) < 0)
 		return -1;
-	char *rules = xasprintf(
-		"table inet brig {\n"
-		"  chain capture {\n"
-		"    type nat hook output priority -100; policy accept;\n"
-		"    ip daddr 127.0.0.0/8 return\n"
-		"    ip6 daddr ::1 return\n"
-		"    meta l4proto tcp redirect to :%d\n"
-		"  }\n"
-		"  chain only_loopback {\n"
-		"    type filter hook output priority 0; policy drop;\n"
-		"    ip daddr 127.0.0.0/8 accept\n"
-		"    ip6 daddr ::1 accept\n"
-		"    ct status dnat accept\n"
-		"  }\n"
-		"}\n",
-		trans_port);
-	int rc = run_nft(rules, err);
-	free(rules);
-	return rc;
+	return nft_install_capture(trans_port, err);
 }
