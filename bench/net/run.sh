@@ -147,7 +147,7 @@ for who in direct brig tinyproxy sandbox-runtime; do
 	l50=$(awk -v w=$who '$1 == w {print $3}' "$W/lat.txt")
 	l99=$(awk -v w=$who '$1 == w {print $5}' "$W/lat.txt")
 	m=$(awk -v w=$who '$1 == w {print $2}' "$W/mem.txt")
-	printf '| %s | %s (%.2fx) | %s (+%.2f) | %s (+%.2f) | %s |\n' "$who" "$t" "$(echo "$t / $direct" | bc -l)" \
+	printf '| %s | %s (%.2fx) | %s (%+.2f) | %s (%+.2f) | %s |\n' "$who" "$t" "$(echo "$t / $direct" | bc -l)" \
 		"$l50" "$(echo "$l50 - $dlat50" | bc -l)" "$l99" "$(echo "$l99 - $dlat99" | bc -l)" \
 		"$([ -n "$m" ] && echo "$((m / 1024)) MiB" || echo -)"
 done

@@ -95,6 +95,8 @@ static struct conn *conns, *graveyard;
 static unsigned next_id = 1;
 static int ctl_fd = -1;
 static char scratch[SCRATCH];
+/* The terminal may be in raw mode while the launcher relays the cell's pty: end lines with CR. */
+static const char *eol = "\n";
 
 static long long ms_since(const struct timespec *t0)
 {
@@ -284,7 +286,7 @@ static void say_refused(struct conn *c)
 {
 	/* The cell shares the user's terminal: one line there tells the person (or the agent
 	 * reading its own stderr) what happened and the profile line that would change it. */
-	fprintf(stderr, "brig: network: %s\n", c->j.why);
+	fprintf(stderr, "brig: network: %s%s", c->j.why, eol);
 	judge_event(&jc, c->via, c->method, &c->j, -1, -1, -1, NULL);
 }
 
@@ -403,6 +405,9 @@ static void decide(struct conn *c, const char *host, int family, const uint8_t *
 		refuse(c);
 		return;
 	}
+	/* Every tunnel allowed by name (including a synthetic address mapped back to its name)
+	 * gets its ClientHello checked; plain absolute-form requests carry no TLS. */
+	c->inspect_sni = c->j.by_name && !c->body_limited;
 	if (!c->j.by_name) {
 		set_addr(&c->ra[0], c->j.family, c->j.addr, port);
 		c->nra = 1;
@@ -645,7 +650,7 @@ static void http_head(struct conn *c)
 	if (n < 0) {
 		char body[300];
 		snprintf(body, sizeof body, "brig: malformed proxy request refused: %s", err);
-		fprintf(stderr, "brig: network: %s\n", body + 6);
+		fprintf(stderr, "brig: network: %s%s", body + 6, eol);
 		http_error(c, status, status == 431 ? "Request Header Fields Too Large" : "Bad Request",
 			   body);
 		conn_close(c, NULL);
@@ -655,9 +660,7 @@ static void http_head(struct conn *c)
 	consume_in(c, (size_t)n);
 	unsigned char ip[16];
 	int fam = ip_literal_parse(r.host, strlen(r.host), ip);
-	if (r.is_connect) {
-		c->inspect_sni = !fam;
-	} else {
+	if (!r.is_connect) {
 		c->via = "http";
 		size_t hl;
 		char *head = http_upstream_head(&r, &hl);
@@ -712,14 +715,13 @@ static void socks_head(struct conn *c)
 		socks_reply(out, rep);
 		ssize_t w = send(c->cep.fd, out, sizeof out, MSG_NOSIGNAL | MSG_DONTWAIT);
 		(void)w;
-		fprintf(stderr, "brig: network: malformed or refused SOCKS5 request%s\n",
-			rep == SOCKS_REP_NOT_ALLOWED ? " (invalid host name)" : "");
+		fprintf(stderr, "brig: network: malformed or refused SOCKS5 request%s%s",
+			rep == SOCKS_REP_NOT_ALLOWED ? " (invalid host name)" : "", eol);
 		conn_close(c, NULL);
 		return;
 	}
 	consume_in(c, (size_t)n);
 	snprintf(c->method, sizeof c->method, "CONNECT");
-	c->inspect_sni = r.family == 0 || (r.family == AF_INET && dns_pool_name(&pool, r.addr));
 	decide(c, r.host, r.family, r.addr, r.port);
 }
 
@@ -792,7 +794,6 @@ static void accept_trans(int lfd)
 	}
 	inet_ntop(fam, a, host, sizeof host);
 	snprintf(c->method, sizeof c->method, "TCP");
-	c->inspect_sni = fam == AF_INET && dns_pool_name(&pool, a);
 	decide(c, host, fam, a, port);
 }
 
@@ -814,15 +815,16 @@ static size_t dns_answer(const uint8_t *pkt, size_t len, uint8_t *out, size_t ca
 		if (!have)
 			rcode = DNS_RCODE_REFUSED;
 	}
-	if (rcode != DNS_RCODE_OK) {
-		struct judgment j = {.port = 53};
-		snprintf(j.host, sizeof j.host, "%s", q.name[0] ? q.name : "(invalid name)");
-		snprintf(j.why, sizeof j.why, "DNS query for %s answered NXDOMAIN (no allow rule "
-					      "names it)",
-			 j.host);
-		judge_event(&jc, "dns", q.qtype == DNS_TYPE_AAAA ? "AAAA" : q.qtype == DNS_TYPE_A ? "A" : "other",
-			    &j, -1, -1, -1, NULL);
-	}
+	/* Every answer is a decision: allowed names are logged too, so the log shows what the
+	 * cell looked up even when it never connected. */
+	struct judgment j = {.port = 53, .allow = rcode == DNS_RCODE_OK};
+	snprintf(j.host, sizeof j.host, "%s", q.name[0] ? q.name : "(invalid name)");
+	if (!j.allow)
+		snprintf(j.why, sizeof j.why, "DNS query for %s answered %s (no allow rule names it)",
+			 j.host, rcode == DNS_RCODE_NXDOMAIN ? "NXDOMAIN" : "REFUSED");
+	judge_event(&jc, "dns",
+		    q.qtype == DNS_TYPE_AAAA ? "AAAA" : q.qtype == DNS_TYPE_A ? "A" : "other", &j, -1,
+		    -1, -1, NULL);
 	return dns_build_answer(pkt, &q, rcode, have ? a4 : NULL, out, cap);
 }
 
@@ -976,6 +978,8 @@ int broker_run(const struct broker_config *cfg)
 		nofile.rlim_cur = nofile.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &nofile);
 	}
+	if (isatty(2))
+		eol = "\r\n";
 	jc.rules = cfg->rules;
 	jc.pool = &pool;
 	jc.events_fd = cfg->events_fd;

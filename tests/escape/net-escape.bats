@@ -83,8 +83,13 @@ for target in (b\"3221225994:80\", b\"0x7f.1:$UP_PORT\", b\"127.1:$UP_PORT\"):
 }
 
 @test "[SNI mismatch] a tunnel opened for an allowed host cannot carry TLS for another" {
-	netcell sh -c "echo | timeout 10 openssl s_client -proxy 127.0.0.1:3128 -connect upstream.test:$UP_PORT -servername evil.example 2>&1 | head -5"
+	netcell sh -c "echo | timeout 10 openssl s_client -proxy 127.0.0.1:3128 -connect upstream.test:$UP_PORT -servername evil.example 2>&1 | head -5
+		echo | timeout 10 openssl s_client -connect upstream.test:$UP_PORT -servername evil2.example 2>&1 | head -5
+		curl -sS -m 10 -x socks5h://127.0.0.1:1080 --connect-to evil3.example:443:upstream.test:$UP_PORT https://evil3.example/ 2>&1 | head -2"
 	[[ "$stderr" == *'the TLS server name "evil.example" does not match'* ]]
+	# through the DNS stub's synthetic address (transparent capture) and through SOCKS5
+	[[ "$stderr" == *'the TLS server name "evil2.example" does not match'* ]]
+	[[ "$stderr" == *'the TLS server name "evil3.example" does not match'* ]]
 	events | grep '"host":"upstream.test"' | grep -q '"decision":"deny"'
 }
 
