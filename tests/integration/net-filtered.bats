@@ -31,6 +31,9 @@ ALLOW='allow = ["upstream.test", "127.0.0.1/32"]'
 	netcell curl -sS -m 10 -x "socks5h://127.0.0.1:1080" "http://upstream.test:$UP_PORT/"
 	[ "$status" -eq 0 ]
 	[ "$output" = "hello from upstream" ]
+	# what ssh's ProxyCommand (git over SSH) does: nc through SOCKS5 with a remote name
+	netcell sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 10 -X 5 -x 127.0.0.1:1080 upstream.test $UP_PORT | tail -1"
+	[ "$output" = "hello from upstream" ]
 	events | grep '"via":"socks5"' | grep -q '"decision":"allow"'
 }
 
@@ -155,6 +158,23 @@ s.handle_request()
 	run "$BRIG" log --json
 	[ "$status" -eq 0 ]
 	echo "$output" | grep '"event":"net"' | python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]'
+}
+
+@test "brig log --follow shows events as they come and stops when the session ends" {
+	netprofile "$ALLOW"
+	timeout 60 "$BRIG" run net --direct -- sh -c "
+		while [ ! -e go ]; do sleep 0.1; done
+		curl -sS -m 10 -o /dev/null http://upstream.test:$UP_PORT/followed" 2>/dev/null &
+	bpid=$!
+	for _ in $(seq 100); do ls "$XDG_STATE_HOME"/brig/sessions/*/events.jsonl >/dev/null 2>&1 && break; sleep 0.1; done
+	timeout 30 "$BRIG" log --follow >"$T/follow.out" &
+	lpid=$!
+	sleep 0.5
+	touch "$P/go"
+	wait "$bpid"
+	wait "$lpid"
+	grep -q "allow  upstream.test:$UP_PORT GET via http" "$T/follow.out"
+	grep -q "exit" "$T/follow.out"
 }
 
 @test "--net none: loopback only, no broker, no proxy variables" {
