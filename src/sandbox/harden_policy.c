@@ -151,6 +151,7 @@ static int parse_limits(struct schema_ctx *c, const struct toml_table *t, struct
 	static const char *const keys[] = {"enabled", "memory", "pids", "cpu",
 					   "cpu_seconds", "nofile", "fsize", NULL};
 	struct harden_limits *l = &hp->limits;
+	l->from_profile = true;
 	if (schema_known_keys(c, t, "[limits]", keys) < 0 ||
 	    schema_bool(c, t, "[limits]", "enabled", &l->enabled) < 0 ||
 	    limit_size(c, t, "memory", &l->memory) < 0 || limit_size(c, t, "fsize", &l->fsize) < 0 ||

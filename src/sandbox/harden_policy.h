@@ -15,6 +15,7 @@
 /* A limit of 0 means "no limit". */
 struct harden_limits {
 	bool enabled;
+	bool from_profile;   /* a [limits] table was given: a weaker fallback is warned about */
 	int64_t memory;      /* bytes: cgroup memory.max, else RLIMIT_DATA per process */
 	int64_t pids;        /* cgroup pids.max, else RLIMIT_NPROC */
 	int64_t cpu_percent; /* cgroup cpu.max, 100 = one CPU; no rlimit equivalent */

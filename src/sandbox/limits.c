@@ -337,16 +337,18 @@ static int set_limits(const char *dir, const struct harden_limits *l)
 
 static bool warned;
 
+/* Said once per run: as a warning when the profile asked for [limits], as information (hidden
+ * by -q) when the preset's defaults meet a host without delegation, which is common. */
 static void warn_fallback(const struct limits_probe *pr, const struct harden_limits *l)
 {
 	if (warned || (!l->memory && !l->pids && !l->cpu_percent))
 		return;
 	warned = true;
-	log_warn("no cgroup delegation (%s): limits are per process rlimits, weaker than a cgroup:%s%s%s "
-		 "(`brig doctor` explains how to enable delegation)",
-		 pr->why, l->memory ? " memory is per process (RLIMIT_DATA), not for the cell;" : "",
-		 l->pids ? " pids is RLIMIT_NPROC;" : "",
-		 l->cpu_percent ? " the cpu rate is NOT limited;" : "");
+	void (*say)(const char *, ...) = l->from_profile ? log_warn : log_info;
+	say("no cgroup delegation (%s): limits fall back to per-process rlimits:%s%s%s see `brig "
+	    "doctor` to enable delegation",
+	    pr->why, l->memory ? " memory is per process (RLIMIT_DATA), not for the whole cell;" : "",
+	    l->pids ? " pids is RLIMIT_NPROC;" : "", l->cpu_percent ? " cpu is NOT limited;" : "");
 }
 
 int limits_cgroup_attach(const struct harden_limits *l, const char *name, pid_t pid, char **err)
