@@ -448,6 +448,48 @@ static void test_binaryish_input(void **state)
 	free(buf);
 }
 
+/* Random documents with planted tokens: random chunking must find exactly what one buffer
+ * finds, and blocking mode must release every byte once, in order. */
+static void test_random_chunking(void **state)
+{
+	(void)state;
+	static const char noise[] = ALNUM "+/=_-.:\"' \t\n\n\n{}[]()<>,;";
+	for (int round = 0; round < 12; round++) {
+		size_t cap = 30000, n = 0;
+		char *doc = malloc(cap + 200);
+		while (n < cap) {
+			if (rnd(600) == 0) {
+				char tok[64];
+				make_crc_token(tok, rnd(2) ? "gh" "p_" : "np" "m_", rnd(4) == 0);
+				n += (size_t)sprintf(doc + n, " %s\n", tok);
+			} else {
+				doc[n++] = rnd(500) == 0 ? 0 : noise[rnd(sizeof noise - 1)];
+			}
+		}
+		struct found whole = {0}, part = {0};
+		assert_int_equal(scan_buffer(db(), doc, n, collect, &whole), 0);
+		struct scan_stream *st = scan_stream_open(db(), collect, &part);
+		struct sink out = {0};
+		scan_stream_hold(st, on_release, &out);
+		for (size_t off = 0; off < n;) {
+			size_t k = 1 + rnd(round % 3 == 0 ? 3 : 700);
+			if (k > n - off)
+				k = n - off;
+			assert_int_equal(scan_stream_feed(st, doc + off, k), 0);
+			off += k;
+		}
+		assert_int_equal(scan_stream_close(st), 0);
+		assert_true(whole.n > 10 && whole.n < MAXF);
+		assert_int_equal(part.n, whole.n);
+		for (size_t i = 0; i < whole.n; i++)
+			assert_true(same_finding(&whole.f[i], &part.f[i]));
+		assert_int_equal(out.len, n);
+		assert_memory_equal(out.buf, doc, n);
+		free(out.buf);
+		free(doc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_known_values),
 		cmocka_unit_test(test_hard_negatives),
 		cmocka_unit_test(test_binaryish_input),
+		cmocka_unit_test(test_random_chunking),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
