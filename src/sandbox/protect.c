@@ -22,10 +22,14 @@ static const struct protect_item defaults[] = {
 	{".git/info", PROTECT_TREE, true,
 	 "info/attributes filter drivers run code; info/exclude hides files from review"},
 	{".gitmodules", PROTECT_TREE, false, "submodule URLs and update commands"},
-	{".husky", PROTECT_TREE, true, "git hooks of projects that point core.hooksPath here"},
+	/* Not a placeholder when missing: .husky only runs when core.hooksPath (in the protected
+	 * .git/config) points at it, which an existing husky set-up already did. */
+	{".husky", PROTECT_TREE, false, "git hooks of projects that point core.hooksPath here"},
 	{".envrc", PROTECT_TREE, false, "direnv runs it when the user enters the directory"},
 	{".vscode", PROTECT_TREE, true, "tasks and settings that run code in the editor"},
-	{".idea", PROTECT_TREE, true, "run configurations and start-up tasks of JetBrains IDEs"},
+	/* Reported rather than created when missing: JetBrains IDEs run nothing from a new .idea
+	 * without the user's action, and an empty .idea would look like a project to them. */
+	{".idea", PROTECT_TREE, false, "run configurations and start-up tasks of JetBrains IDEs"},
 	{".claude", PROTECT_TREE, true, "Claude Code settings: hooks and permissions"},
 	{".mcp.json", PROTECT_TREE, false, "MCP servers: commands an agent host launches"},
 	{".codex", PROTECT_TREE, true, "Codex configuration"},
@@ -114,13 +118,16 @@ json_t *protect_list_json(const struct harden_policy *hp)
 		json_array_append_new(
 			list, json_pack("{s:s, s:s, s:s, s:s, s:b}", "path", d->path, "scope",
 					d->scope == PROTECT_HOME ? "home" : "each writable tree",
-					"kind", d->dir ? "directory" : "file", "why", d->why,
+					"if_missing",
+					d->dir ? "created empty, bound read-only" : "reported if created",
+					"why", d->why,
 					"lifted", lifted(hp, d->path)));
 	for (size_t i = 0; i < hp->protect_extra.sv.n; i++) {
 		const char *p = hp->protect_extra.sv.v[i];
 		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:b}", "path", p, "scope",
 						      !strncmp(p, "~/", 2) ? "home" : "each writable tree",
-						      "kind", "as found", "why", "[protect] paths",
+						      "if_missing", "reported if created", "why",
+						      "[protect] paths",
 						      "lifted", false));
 	}
 	json_t *git = json_pack("{s:s, s:s}", "path", ".git (a file: worktree, submodule)", "why",
@@ -130,9 +137,9 @@ json_t *protect_list_json(const struct harden_policy *hp)
 			 git, "nested_repositories",
 			 "repositories inside the project (depth <= 4) get the same .git protection",
 			 "missing",
-			 "missing directories are created empty on the host and bound read-only; "
-			 "missing files cannot be placed without creating them: a file that "
-			 "appears is reported when the session ends");
+			 "see if_missing: a read-only bind needs something on the host to bind "
+			 "onto; empty directories are inert and removed again, empty files are "
+			 "not (docs/SECURITY.md)");
 }
 
 /* ---- building the steps ---- */

@@ -20,7 +20,8 @@ enum protect_scope {
 struct protect_item {
 	const char *path; /* relative, no leading slash */
 	enum protect_scope scope;
-	bool dir;         /* a directory: created empty on the host when missing (see SECURITY.md) */
+	bool dir;         /* created empty on the host when missing, then bound (see SECURITY.md);
+			   * otherwise a missing path is watched and reported */
 	const char *why;
 };
 

@@ -116,10 +116,10 @@ git_config_unchanged() {
 	[ ! -e "$P/.vscode/tasks.json" ]
 }
 
-@test "[editor-config missing .idea] a missing .idea cannot be created with content" {
-	in_cell 'mkdir -p .idea; ./attack write .idea/workspace.xml'
+@test "[agent-config missing .cursor] a missing .cursor cannot be given an MCP server" {
+	in_cell 'mkdir -p .cursor; ./attack write .cursor/mcp.json'
 	[[ "$(last)" == errno=E* ]]
-	[ ! -e "$P/.idea" ]
+	[ ! -e "$P/.cursor" ]
 }
 
 @test "[agent-config .claude] agent hooks cannot be planted in .claude/settings.json" {
