@@ -84,6 +84,7 @@ struct conn {
 	struct resolve_job *job;
 	unsigned id;
 	struct timespec t0;
+	struct timespec since; /* entered its current state (head and connect timeouts) */
 	bool closed;
 	struct conn *next, *prev;
 };
@@ -172,6 +173,7 @@ static struct conn *conn_new(enum conn_kind kind, int fd, const char *via)
 	c->c2u.pipe[0] = c->c2u.pipe[1] = c->u2c.pipe[0] = c->u2c.pipe[1] = -1;
 	c->id = next_id++;
 	clock_gettime(CLOCK_MONOTONIC, &c->t0);
+	c->since = c->t0;
 	c->next = conns;
 	if (conns)
 		conns->prev = c;
@@ -359,6 +361,7 @@ static void try_connect(struct conn *c)
 			c->uep.fd = fd;
 			ep_add(&c->uep, EPOLLOUT);
 			c->state = S_CONNECT;
+			clock_gettime(CLOCK_MONOTONIC, &c->since);
 			update(c);
 			return;
 		}
@@ -923,6 +926,26 @@ static void ctl_event(void)
 		close(fd);
 }
 
+/* ---- timeouts ---- */
+
+#define HEAD_TIMEOUT_MS 30000    /* a client that never finishes its request head */
+#define CONNECT_TIMEOUT_MS 10000 /* an address that never answers: try the next one */
+
+static void sweep(void)
+{
+	for (struct conn *c = conns, *nx; c; c = nx) {
+		nx = c->next;
+		long long age = ms_since(&c->since);
+		if (c->state == S_HEAD && age > HEAD_TIMEOUT_MS) {
+			conn_close(c, NULL);
+		} else if (c->state == S_CONNECT && age > CONNECT_TIMEOUT_MS) {
+			fd_close(&c->uep);
+			c->ira++;
+			try_connect(c);
+		}
+	}
+}
+
 /* ---- loop ---- */
 
 static struct ep listeners[16 + BROKER_MAX_PUBLISH];
@@ -1012,8 +1035,9 @@ int broker_run(const struct broker_config *cfg)
 	for (size_t i = 0; i < cfg->npub; i++)
 		listen_on(EP_PUB, cfg->pub_fd[i], cfg->pub_port[i]);
 	struct epoll_event evs[64];
+	time_t last_sweep = 0;
 	for (;;) {
-		int n = epoll_wait(epfd, evs, 64, -1);
+		int n = epoll_wait(epfd, evs, 64, 1000);
 		if (n < 0 && errno != EINTR) {
 			log_errno("network broker: epoll_wait");
 			return -1;
@@ -1023,6 +1047,12 @@ int broker_run(const struct broker_config *cfg)
 			if ((e->kind == EP_CLIENT || e->kind == EP_UPSTREAM) && e->c->closed)
 				continue;
 			dispatch(e, evs[i].events);
+		}
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec != last_sweep) {
+			last_sweep = now.tv_sec;
+			sweep();
 		}
 		while (graveyard) {
 			struct conn *c = graveyard;
