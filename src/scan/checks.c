@@ -206,6 +206,21 @@ static int wordy(const unsigned char *s, size_t len)
 	return 1;
 }
 
+/* "/usr/local/etc/app.conf": slashes between plain name characters. */
+static int looks_like_path(const unsigned char *s, size_t len)
+{
+	size_t slashes = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+		if (c == '/')
+			slashes++;
+		else if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9') &&
+		         c != '_' && c != '.' && c != '-')
+			return 0;
+	}
+	return slashes >= 2;
+}
+
 /* "exports.TOKEN", "self.config.api_key2": a path of identifiers is code, not a value. */
 static int identifier_path(const unsigned char *s, size_t len)
 {
@@ -242,7 +257,9 @@ static int check_generic(const unsigned char *s, size_t len)
 	}
 	if (!digit || !alpha)
 		return -1;
-	if (s[0] == '$' || s[0] == '%' || s[0] == '/' || s[0] == '.' || s[0] == '~' || s[0] == '@')
+	if (s[0] == '$' || s[0] == '%' || s[0] == '.' || s[0] == '~' || s[0] == '@')
+		return -1;
+	if (s[0] == '/' && looks_like_path(s, len))
 		return -1;
 	if (memmem(s, len, "://", 3))
 		return -1;

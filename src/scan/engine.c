@@ -58,6 +58,13 @@ static const struct scan_rule known_rules[] = {
 };
 enum { KNOWN_RAW, KNOWN_B64, KNOWN_HEX, KNOWN_URL };
 
+/* Not a rule of its own: finds base64 runs that may hold a token (see decoder_expr()). */
+static const struct scan_rule decoder_rule = {.id = "base64-run", .family = "encoded",
+                                              .description = "base64 text that may hold a token"};
+#define B64_CLASS "A-Za-z0-9+/"
+#define DECODE_MAX 600 /* longest base64 run decoded after its token prefix */
+#define JOBS_MAX 8
+
 size_t scan_rule_count(void)
 {
 	return scan_rules_n;
@@ -259,6 +266,64 @@ static void add_known(struct expr_list *l, const struct scan_rule **kinds, size_
 	free(buf);
 }
 
+/* The literal a rule's pattern starts with ("ghp_", "xoxb-", "sk-ant-"), if any. */
+static size_t literal_prefix(const struct scan_rule *r, char *out, size_t cap)
+{
+	size_t n = 0;
+	if (r->flags & (RULE_CASELESS | RULE_KEYWORD | RULE_GENERIC))
+		return 0;
+	for (const char *p = r->re; *p && n < cap - 1; p++) {
+		if (*p == '\\' && p[1] == '.') {
+			out[n++] = '.';
+			p++;
+		} else if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		           *p == '_' || *p == '-' || *p == ':' || *p == '/') {
+			out[n++] = *p;
+		} else {
+			break;
+		}
+	}
+	/* A prefix followed by '?', '*' or '{' is not fixed in its last character. */
+	const char *next = r->re + n;
+	if (n && (*next == '?' || *next == '*' || *next == '{'))
+		n--;
+	out[n] = 0;
+	return n >= 3 ? n : 0;
+}
+
+/*
+ * Tokens hidden in base64 (a Kubernetes Secret's data, a Docker config, an encoded .env): for
+ * every rule that starts with a fixed prefix, the prefix's base64 in each of the three
+ * alignments, followed by the rest of a base64 run. A candidate's run is decoded and scanned
+ * again by the same rules. Literals keep this cheap: plain base64 runs match nothing.
+ */
+static void decoder_exprs(struct expr_list *l, const struct scan_rule **kinds, size_t *nk)
+{
+	struct strv alts = {0};
+	char prefix[64], enc[96];
+	for (size_t i = 0; i < scan_rules_n; i++) {
+		size_t n = literal_prefix(&scan_rules[i], prefix, sizeof prefix);
+		for (unsigned a = 0; n && a < 3; a++) {
+			size_t m = b64_stable((const unsigned char *)prefix, n, a, 0, enc);
+			enc[m] = 0;
+			if (m >= 4 && !strv_contains(&alts, enc))
+				strv_push(&alts, enc);
+		}
+	}
+	for (size_t i = 0; i < alts.n; i++) {
+		char e[256], *p = e;
+		for (const char *c = alts.v[i]; *c; c++) {
+			if (*c == '+' || *c == '/')
+				*p++ = '\\';
+			*p++ = *c;
+		}
+		sprintf(p, "[" B64_CLASS "]{16}");
+		expr_push(l, xstrdup(e), 0);
+		kinds[(*nk)++] = &decoder_rule;
+	}
+	strv_free(&alts);
+}
+
 static size_t pow2_at_least(size_t n)
 {
 	size_t p = 1;
@@ -382,10 +447,11 @@ static struct scan_db *db_build(const char *const *values, const size_t *lens, s
 {
 	struct expr_list l = {0};
 	size_t nkinds = 0;
-	const struct scan_rule **kinds = xcalloc(nvalues * 10 + 1, sizeof *kinds);
+	const struct scan_rule **kinds = xcalloc(nvalues * 10 + 3 * scan_rules_n + 1, sizeof *kinds);
 	for (size_t i = 0; i < scan_rules_n; i++)
 		expr_push(&l, hs_expr_of(&scan_rules[i]),
 		          (scan_rules[i].flags & RULE_CASELESS) ? HS_FLAG_CASELESS : 0);
+	decoder_exprs(&l, kinds, &nkinds);
 	for (size_t i = 0; i < nvalues; i++) {
 		if (lens[i] < 8) {
 			*err = xasprintf("known secret value %zu is %zu bytes: at least 8 are needed to "
@@ -404,6 +470,7 @@ static struct scan_db *db_build(const char *const *values, const size_t *lens, s
 		const struct scan_rule *r = i < scan_rules_n ? &scan_rules[i]
 		                                             : kinds[i - scan_rules_n];
 		rule_init(&db->rt[i], r);
+		db->rt[i].has_re = r->re != NULL && r != &decoder_rule;
 	}
 	pthread_mutex_init(&db->lock, NULL);
 	uint32_t key = cache_key(&l);
@@ -514,6 +581,15 @@ struct scan_stream {
 	uint64_t released;
 	int stopped;
 	int failed;
+	int depth; /* 1 inside a decoded run: runs are not decoded twice */
+	size_t njobs;
+	struct decode_job {
+		uint64_t seen;  /* where Vectorscan saw an encoded token prefix inside a run */
+		uint64_t start; /* the run's first byte we have */
+		size_t len;
+		int exact;      /* the run starts there (else its alignment is unknown) */
+		unsigned char *bytes;
+	} jobs[JOBS_MAX];
 	size_t npend;
 	struct pending pend[PEND_MAX];
 	unsigned nrecent, recent_next;
@@ -768,9 +844,32 @@ static int names_itself(const unsigned char *text, const regmatch_t *pm, const s
 }
 
 /* Stage two: capture the secret from the window that ends where Vectorscan saw a candidate. */
+static int is_b64(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+	       c == '/' || c == '=';
+}
+
+/* Remembers an encoded token prefix; its run is decoded once it ends (run_jobs()). */
+static void decode_candidate(struct scan_stream *st, uint64_t to)
+{
+	if (st->depth)
+		return;
+	for (size_t k = 0; k < st->njobs; k++)
+		if (to - st->jobs[k].seen < 16)
+			return; /* the same run, seen again a few bytes on */
+	if (st->njobs == JOBS_MAX)
+		return;
+	st->jobs[st->njobs++] = (struct decode_job){.seen = to};
+}
+
 static void candidate(struct scan_stream *st, unsigned id, uint64_t to)
 {
 	const struct rule_rt *rt = &st->db->rt[id];
+	if (rt->rule == &decoder_rule) {
+		decode_candidate(st, to);
+		return;
+	}
 	uint64_t from = to > rt->window ? to - rt->window : 0;
 	size_t n = (size_t)(to - from);
 	copy_range(st, from, to, st->win);
@@ -890,6 +989,11 @@ static void release_upto(struct scan_stream *st, uint64_t limit)
 	for (size_t i = 0; i < st->npend; i++)
 		if (st->pend[i].f.offset < limit)
 			limit = st->pend[i].f.offset;
+	for (size_t k = 0; k < st->njobs; k++) {
+		uint64_t lo = st->jobs[k].seen > st->db->holdback ? st->jobs[k].seen - st->db->holdback : 0;
+		if (lo < limit)
+			limit = lo;
+	}
 	size_t mask = st->db->hist - 1;
 	while (st->released < limit && st->released < st->total) {
 		size_t at = (size_t)(st->released & mask), n = st->db->hist - at;
@@ -922,6 +1026,115 @@ static void advance(struct scan_stream *st)
 	st->lc_pos = st->total;
 	st->lc_lines = st->lines;
 	st->lc_start = st->line_start;
+}
+
+static long b64_decode_run(const unsigned char *s, size_t n, unsigned char *out)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint32_t acc = 0;
+	int bits = 0;
+	long m = 0;
+	for (size_t i = 0; i < n && s[i] != '=' && s[i]; i++) {
+		const char *p = memchr(abc, s[i], 64);
+		if (!p)
+			return -1;
+		acc = (acc << 6) | (uint32_t)(p - abc);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[m++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return m;
+}
+
+struct inner {
+	struct scan_stream *outer;
+	const struct decode_job *job;
+	size_t skip; /* base64 characters skipped to reach a 4-character boundary */
+};
+
+/* A finding inside decoded bytes, placed on the base64 characters that encode it. */
+static int on_inner(const struct scan_finding *f, void *ctx)
+{
+	struct inner *in = ctx;
+	struct scan_stream *st = in->outer;
+	if (!strncmp(f->rule_id, "known-value", 11))
+		return 0;
+	uint64_t at = in->job->start + in->skip + f->offset / 3 * 4;
+	size_t len = (f->length + 2) / 3 * 4;
+	if (at + len > in->job->start + in->job->len)
+		len = (size_t)(in->job->start + in->job->len - at);
+	for (uint32_t r = 0; r < scan_rules_n; r++)
+		if (st->db->rt[r].rule->id == f->rule_id) {
+			add_pending(st, r, in->job->bytes + (at - in->job->start), at, len, f->validated);
+			struct pending *p = st->npend ? &st->pend[st->npend - 1] : NULL;
+			if (p && p->rule == r && p->f.offset == at) {
+				memcpy(p->f.preview, f->preview, sizeof p->f.preview);
+				p->f.encoding = "base64";
+			}
+			break;
+		}
+	return 0;
+}
+
+/* Finds the whole run around a job's prefix, once the run has ended or is long enough. */
+static int job_ready(struct scan_stream *st, struct decode_job *j, int closing)
+{
+	uint64_t avail = st->total + st->chunk_len, limit = j->seen + DECODE_MAX, end = j->seen;
+	if (limit > avail)
+		limit = avail;
+	while (end < limit && is_b64((unsigned char)byte_at(st, end)))
+		end++;
+	if (end == limit && limit < j->seen + DECODE_MAX && !closing)
+		return 0;
+	uint64_t lo = j->seen > st->db->holdback ? j->seen - st->db->holdback : 0;
+	if (lo < oldest_available(st))
+		lo = oldest_available(st);
+	uint64_t start = j->seen;
+	while (start > lo && is_b64((unsigned char)byte_at(st, start - 1)))
+		start--;
+	j->start = start;
+	j->exact = start > lo || start == 0;
+	j->len = (size_t)(end - start);
+	j->bytes = xmalloc(j->len + 1);
+	copy_range(st, start, end, j->bytes);
+	return 1;
+}
+
+static void decode_job(struct scan_stream *st, struct decode_job *j)
+{
+	unsigned char *out = xmalloc(j->len + 1);
+	/* Where the run's start was not seen, every alignment is tried. */
+	for (size_t skip = 0; skip < (j->exact ? 1u : 4u) && skip < j->len; skip++) {
+		long n = b64_decode_run(j->bytes + skip, (j->len - skip) / 4 * 4 + ((j->len - skip) % 4 ? 4 : 0),
+		                        out);
+		if (n < 8)
+			continue;
+		struct inner in = {st, j, skip};
+		struct scan_stream *sub = scan_stream_open(st->db, on_inner, &in);
+		if (!sub)
+			break;
+		sub->depth = 1;
+		scan_stream_feed(sub, out, (size_t)n);
+		scan_stream_close(sub);
+	}
+	free(out);
+}
+
+static void run_jobs(struct scan_stream *st, int closing)
+{
+	size_t keep = 0;
+	for (size_t k = 0; k < st->njobs; k++) {
+		struct decode_job *j = &st->jobs[k];
+		if (!job_ready(st, j, closing)) {
+			st->jobs[keep++] = *j;
+			continue;
+		}
+		decode_job(st, j);
+		free(j->bytes);
+	}
+	st->njobs = keep;
 }
 
 struct scan_stream *scan_stream_open(const struct scan_db *db, scan_finding_fn cb, void *ctx)
@@ -961,6 +1174,7 @@ int scan_stream_feed(struct scan_stream *st, const void *buf, size_t len)
 		st->failed = 1;
 		return -1;
 	}
+	run_jobs(st, 0);
 	resolve(st, 0);
 	uint64_t end = st->total + len;
 	release_upto(st, end > st->db->holdback ? end - st->db->holdback : 0);
@@ -970,6 +1184,7 @@ int scan_stream_feed(struct scan_stream *st, const void *buf, size_t len)
 
 static void stream_free(struct scan_stream *st)
 {
+	(void)0; /* jobs own bytes only while run_jobs() works on them */
 	free(st->win);
 	free(st);
 }
@@ -979,6 +1194,7 @@ int scan_stream_close(struct scan_stream *st)
 	int rc = 0;
 	if (hs_close_stream(st->hs, tls_scratch, st->failed ? NULL : on_match, st) != HS_SUCCESS)
 		st->failed = 1;
+	run_jobs(st, 1);
 	if (!st->failed) {
 		resolve(st, 1);
 		release_upto(st, st->total);

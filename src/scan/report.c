@@ -56,8 +56,9 @@ static void add_text(struct report *r, const char *file, const char *commit,
 	else
 		fprintf(r->out, "%s%s:%llu:%llu%s: ", b, file, (unsigned long long)f->line,
 		        (unsigned long long)f->col, z);
-	fprintf(r->out, "%s%s%s (%s) %s%s\n", c, f->rule_id, z, scan_severity_name(f->severity),
-	        f->preview, f->validated ? " [checksum valid]" : "");
+	fprintf(r->out, "%s%s%s (%s) %s%s%s%s%s\n", c, f->rule_id, z, scan_severity_name(f->severity),
+	        f->preview, f->validated ? " [checksum valid]" : "", f->encoding ? " [" : "",
+	        f->encoding ? f->encoding : "", f->encoding ? "]" : "");
 }
 
 static json_t *finding_json(const char *file, const char *commit, const struct scan_finding *f)
@@ -70,6 +71,8 @@ static json_t *finding_json(const char *file, const char *commit, const struct s
 	                      "preview", f->preview, "validated", f->validated);
 	if (commit)
 		json_object_set_new(o, "commit", json_string(commit));
+	if (f->encoding)
+		json_object_set_new(o, "encoding", json_string(f->encoding));
 	return o;
 }
 
@@ -101,6 +104,8 @@ static json_t *sarif_result(struct report *r, const char *file, const char *comm
 	free(msg);
 	if (commit)
 		json_object_set_new(json_object_get(res, "properties"), "commit", json_string(commit));
+	if (f->encoding)
+		json_object_set_new(json_object_get(res, "properties"), "encoding", json_string(f->encoding));
 	/* Stable across runs so dashboards can track a finding: rule, file, line. */
 	char *fp = xasprintf("%s:%s:%llu", f->rule_id, file, (unsigned long long)f->line);
 	json_object_set_new(res, "partialFingerprints", json_pack("{s:s}", "brigFinding/v1", fp));

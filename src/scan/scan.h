@@ -40,6 +40,7 @@ struct scan_finding {
 	uint64_t col;            /* 1-based, in bytes */
 	size_t length;           /* of the secret in bytes */
 	int validated;           /* 1: a checksum or exact known value confirmed it */
+	const char *encoding;    /* NULL, or "base64": the secret was found by decoding this span */
 };
 
 /* Return 0 to go on; nonzero to stop (scan_buffer/scan_file) or trip the stream (blocking). */

@@ -287,9 +287,38 @@ def filler(n):
 ENV_NAMES = ["API_KEY", "SERVICE_TOKEN", "AUTH", "CREDENTIAL", "UPSTREAM_KEY", "DEPLOY_TOKEN", "CLIENT_SECRET"]
 
 
-def embed_bare(tok):
-    """Ways a bare token appears in files: returns (suffix, lines before, token line template)."""
+def literal_prefix(rule):
+    """The fixed text a rule's pattern starts with, as the engine's base64 decoder sees it."""
+    if rule["caseless"] or rule["keyword"] or rule["generic"]:
+        return ""
+    p, out, i = rule["pattern"], "", 0
+    while i < len(p):
+        if p[i] == "\\" and i + 1 < len(p) and p[i + 1] == ".":
+            out += "."
+            i += 2
+        elif p[i].isalnum() or p[i] in "_-:/":
+            out += p[i]
+            i += 1
+        else:
+            break
+    if out and i < len(p) and p[i] in "?*{":
+        out = out[:-1]
+    return out if len(out) >= 3 else ""
+
+
+def b64s(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+def embed_bare(tok, rule):
+    """Ways a bare token appears in files: returns (suffix, token line maker)."""
     name = R.choice(ENV_NAMES)
+    if literal_prefix(rule) and R.random() < 0.15:
+        # inside base64: a Kubernetes Secret's data, an encoded JSON config
+        return R.choice([
+            ("k8s.yaml", lambda: f"  {name.lower()}: {b64s(tok)}"),
+            ("yaml", lambda: "  config.json: " + b64s(json.dumps({"endpoint": "https://api.internal.test", name.lower(): tok, "retries": 3}))),
+        ])
     forms = [
         ("json", lambda: f'  "{name.lower()}": "{tok}",'),
         ("yaml", lambda: f"  {name.lower()}: {tok}"),
@@ -315,7 +344,7 @@ def write_positive(out, rule, idx, manifest):
         if rule["id"].endswith("-url") and not rule["keyword"]:
             line = R.choice([f"DATABASE_URL={tok}" + "db.internal:5432/app", f"  url: {tok}" + "cache.internal/0"])
     else:
-        ext, make = embed_bare(tok)
+        ext, make = embed_bare(tok, rule)
         line = make()
     before = filler(R.randint(3, 30))
     after = filler(R.randint(3, 30))

@@ -274,7 +274,7 @@ static void feed_chunked(const char *doc, size_t chunk, struct found *fs)
 
 static int same_finding(const struct scan_finding *a, const struct scan_finding *b)
 {
-	return !strcmp(a->rule_id, b->rule_id) && a->offset == b->offset && a->length == b->length &&
+	return !strcmp(a->rule_id, b->rule_id) && a->encoding == b->encoding && a->offset == b->offset && a->length == b->length &&
 	       a->line == b->line && a->col == b->col && a->validated == b->validated &&
 	       !strcmp(a->preview, b->preview);
 }
@@ -490,6 +490,60 @@ static void test_random_chunking(void **state)
 	}
 }
 
+static void b64(const char *in, char *out)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(in), o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)(unsigned char)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)(unsigned char)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)in[i + 2];
+		out[o++] = abc[v >> 18];
+		out[o++] = abc[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? abc[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? abc[v & 63] : '=';
+	}
+	out[o] = 0;
+}
+
+/* Tokens inside base64 (a Kubernetes Secret, an encoded JSON config) are decoded and found,
+ * whatever the chunking; encoded look-alikes and plain base64 are not. */
+static void test_base64_decoding(void **state)
+{
+	(void)state;
+	char gh[64], npm[64], bad[64], json[256], e1[128], e2[512], e3[128], doc[1024];
+	make_crc_token(gh, "gh" "p_", 0);
+	make_crc_token(npm, "np" "m_", 0);
+	make_crc_token(bad, "gh" "p_", 1);
+	snprintf(json, sizeof json, "{\"registry\":\"https://r.example\",\"token\":\"%s\",\"x\":1}", npm);
+	b64(gh, e1);
+	b64(json, e2);
+	b64(bad, e3);
+	snprintf(doc, sizeof doc, "kind: Secret\ndata:\n  gh: %s\n  cfg: %s\n  old: %s\n", e1, e2, e3);
+	struct found whole = {0};
+	feed_chunked(doc, strlen(doc), &whole);
+	assert_int_equal(whole.n, 2);
+	const struct scan_finding *f = find_rule(&whole, "github-pat");
+	assert_non_null(f);
+	assert_int_equal(f->line, 3);
+	assert_int_equal(f->col, 7);
+	assert_true(f->validated);
+	assert_string_equal(f->encoding, "base64");
+	f = find_rule(&whole, "npm-token");
+	assert_non_null(f);
+	assert_int_equal(f->line, 4);
+	static const size_t sizes[] = {1, 2, 5, 64};
+	for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+		struct found part;
+		feed_chunked(doc, sizes[s], &part);
+		assert_int_equal(part.n, whole.n);
+		for (size_t i = 0; i < whole.n; i++)
+			assert_true(same_finding(&whole.f[i], &part.f[i]));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_hard_negatives),
 		cmocka_unit_test(test_binaryish_input),
 		cmocka_unit_test(test_random_chunking),
+		cmocka_unit_test(test_base64_decoding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
