@@ -1,4 +1,4 @@
-/* brig apply [SESSION] [PATH...] [--accept RULE|PATH]... [--dry-run]. */
+/* brig apply [SESSION] [PATH...] [--accept RULE|PATH]... [--dry-run] | --rollback. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +12,11 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: brig apply [SESSION] [PATH...] [--accept RULE|PATH]... [--dry-run]\n"
+		"       brig apply [SESSION] --rollback\n"
 		"  writes the session's changes (or those under PATH) to the real project.\n"
 		"  Changes with a high-severity finding or a conflict are held back; name a finding's\n"
 		"  rule or path with --accept after reading it (brig review, brig diff).\n"
+		"  An interrupted apply is completed by the next brig apply, or undone by --rollback.\n"
 		"  Exit status: 0 all applied, 1 some held back, 125 error.\n");
 }
 
@@ -30,6 +32,8 @@ int cmd_apply(int argc, char **argv)
 			strv_push(&o.accept, argv[i] + 9);
 		else if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n"))
 			o.dry_run = true;
+		else if (!strcmp(argv[i], "--rollback"))
+			o.rollback = true;
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			rc = 0;

@@ -64,7 +64,9 @@ int gate_remove_tree(int dfd, const char *name)
 
 struct applier {
 	struct gate_session *g;
-	char *err; /* first error */
+	int backup_fd; /* SESSION/backup, or -1: no rollback possible */
+	size_t i;      /* index of the current path in the journal: its backup's name */
+	char *err;     /* first error */
 };
 
 static void fail(struct applier *a, const char *path, const char *what)
@@ -199,6 +201,40 @@ static void write_tmp_file(struct applier *a, int pfd, const char *tmp, const ch
 	close(in);
 }
 
+/* Backups make an interrupted apply reversible (`brig apply --rollback`). Each original is kept
+ * under SESSION/backup/N (N: its index in the journal) by a hard link or a rename, never a copy,
+ * and only the first time: once backup/N exists, what the project holds at that path is no longer
+ * the original. The session directory must share the project's filesystem; where it does not,
+ * apply goes on without backups and rollback is refused. */
+static bool have_backup(struct applier *a)
+{
+	char name[32];
+	struct stat st;
+	snprintf(name, sizeof name, "%zu", a->i);
+	return a->backup_fd >= 0 && fstatat(a->backup_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Keeps the original non-directory at pfd/base (it stays in place). */
+static void backup_link(struct applier *a, int pfd, const char *base)
+{
+	char name[32];
+	snprintf(name, sizeof name, "%zu", a->i);
+	if (a->backup_fd >= 0 && !have_backup(a))
+		linkat(pfd, base, a->backup_fd, name, 0);
+}
+
+/* Moves the original at pfd/base (a whole tree if a directory) into the backup, or removes it
+ * when it cannot be kept. */
+static int backup_or_remove(struct applier *a, int pfd, const char *base)
+{
+	char name[32];
+	snprintf(name, sizeof name, "%zu", a->i);
+	if (a->backup_fd >= 0 && !have_backup(a) &&
+	    renameat(pfd, base, a->backup_fd, name) == 0)
+		return 0;
+	return gate_remove_tree(pfd, base);
+}
+
 /* Step 1 for one path. */
 static void prepare(struct applier *a, const char *path)
 {
@@ -212,7 +248,7 @@ static void prepare(struct applier *a, const char *path)
 	struct stat rst;
 	bool have = fstatat(pfd, base, &rst, AT_SYMLINK_NOFOLLOW) == 0;
 	if (S_ISDIR(ust.st_mode)) {
-		if (have && !S_ISDIR(rst.st_mode) && gate_remove_tree(pfd, base) < 0)
+		if (have && !S_ISDIR(rst.st_mode) && backup_or_remove(a, pfd, base) < 0)
 			fail(a, path, "cannot remove the file the directory replaces");
 		if (mkdirat(pfd, base, 0700) < 0 && errno != EEXIST)
 			fail(a, path, "cannot create the directory");
@@ -259,7 +295,7 @@ static void commit(struct applier *a, const char *path)
 	struct stat rst;
 	bool have = fstatat(pfd, base, &rst, AT_SYMLINK_NOFOLLOW) == 0;
 	if (!present) {
-		if (gate_remove_tree(pfd, base) < 0)
+		if (backup_or_remove(a, pfd, base) < 0)
 			fail(a, path, "cannot delete");
 	} else if (S_ISDIR(ust.st_mode)) {
 		int dfd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -275,8 +311,10 @@ static void commit(struct applier *a, const char *path)
 			close(fd);
 	} else {
 		char *tmp = tmp_name(base);
-		if (have && S_ISDIR(rst.st_mode) && gate_remove_tree(pfd, base) < 0)
+		if (have && S_ISDIR(rst.st_mode) && backup_or_remove(a, pfd, base) < 0)
 			fail(a, path, "cannot remove the directory the file replaces");
+		else if (have && !S_ISDIR(rst.st_mode))
+			backup_link(a, pfd, base);
 		struct stat tst;
 		if (fstatat(pfd, tmp, &tst, AT_SYMLINK_NOFOLLOW) < 0) {
 			/* Renamed already by an earlier run that stopped before the journal was
@@ -305,12 +343,54 @@ static int fsync_path(const char *path, int flags)
 	return rc;
 }
 
+/* The project's entry at path (never through a symlink): its mode, or 0 when absent. */
+static mode_t project_mode(const struct gate_session *g, const char *path)
+{
+	char *parent = parent_of(path);
+	int pfd = gate_open_beneath(g->project_fd, parent, O_PATH | O_DIRECTORY, 0);
+	free(parent);
+	struct stat st;
+	mode_t m = pfd >= 0 && fstatat(pfd, base_of(path), &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode
+											     : 0;
+	if (pfd >= 0)
+		close(pfd);
+	return m;
+}
+
+static char *backup_path(const struct gate_session *g)
+{
+	return xasprintf("%s/backup", g->dir);
+}
+
+/* SESSION/backup when the session directory is on the project's filesystem, else -1. */
+static int open_backup(const struct gate_session *g, bool create)
+{
+	struct stat a, b;
+	if (fstat(g->project_fd, &a) < 0 || stat(g->dir, &b) < 0 || a.st_dev != b.st_dev)
+		return -1;
+	char *path = backup_path(g);
+	if (create && mkdir(path, 0700) < 0 && errno != EEXIST) {
+		free(path);
+		return -1;
+	}
+	int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	free(path);
+	return fd;
+}
+
 static int write_journal(const struct gate_session *g, const struct strv *paths)
 {
-	json_t *list = json_array();
-	for (size_t i = 0; i < paths->n; i++)
+	json_t *list = json_array(), *modes = json_array();
+	for (size_t i = 0; i < paths->n; i++) {
 		json_array_append_new(list, json_string(paths->v[i]));
-	json_t *j = json_pack("{s:s, s:o}", "session", g->id, "paths", list);
+		/* What each path was before this apply: rollback's reference. */
+		json_array_append_new(modes, json_integer(project_mode(g, paths->v[i])));
+	}
+	int bfd = open_backup(g, true);
+	json_t *j = json_pack("{s:s, s:o, s:o, s:b}", "session", g->id, "paths", list, "modes",
+			      modes, "backup", bfd >= 0);
+	if (bfd >= 0)
+		close(bfd);
 	char *path = journal_path(g);
 	char *tmp = xasprintf("%s.tmp", path);
 	int rc = json_dump_file(j, tmp, JSON_COMPACT);
@@ -349,16 +429,27 @@ static void mark_applied(struct gate_session *g, const struct strv *paths)
 }
 
 /* Steps 1-4 for a journaled list of paths. */
+static void remove_backups(struct gate_session *g)
+{
+	int dfd = open(g->dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd >= 0) {
+		gate_remove_tree(dfd, "backup");
+		close(dfd);
+	}
+}
+
 static int run_journal(struct gate_session *g, const struct strv *paths, char **err)
 {
-	struct applier a = {.g = g};
-	for (size_t i = 0; i < paths->n && !a.err; i++)
-		prepare(&a, paths->v[i]);
+	struct applier a = {.g = g, .backup_fd = open_backup(g, false)};
+	for (a.i = 0; a.i < paths->n && !a.err; a.i++)
+		prepare(&a, paths->v[a.i]);
 	if (!a.err && sync_project(g) < 0)
 		fail(&a, g->project, "syncfs");
 	/* Deepest first, so a directory is emptied before its own deletion or mode change. */
-	for (size_t i = paths->n; i-- > 0 && !a.err;)
-		commit(&a, paths->v[i]);
+	for (a.i = paths->n; a.i-- > 0 && !a.err;)
+		commit(&a, paths->v[a.i]);
+	if (a.backup_fd >= 0)
+		close(a.backup_fd);
 	if (!a.err && sync_project(g) < 0)
 		fail(&a, g->project, "syncfs");
 	if (a.err) {
@@ -370,6 +461,8 @@ static int run_journal(struct gate_session *g, const struct strv *paths, char **
 	unlink(jp);
 	free(jp);
 	fsync_path(g->dir, O_RDONLY | O_DIRECTORY);
+	/* Only now: with the journal gone, nothing can roll this apply back any more. */
+	remove_backups(g);
 	return 0;
 }
 
@@ -393,6 +486,115 @@ static int resume(struct gate_session *g, char **err)
 		       paths.n == 1 ? "" : "s");
 	strv_free(&paths);
 	return rc < 0 ? -1 : 1;
+}
+
+/* Undoes an interrupted apply from its journal: what it added is removed (deepest first), each
+ * original comes back from the backup (shallowest first), directory modes are set back. Every
+ * step can be repeated, so an interrupted rollback is finished by running it again (or the
+ * apply completed instead: `brig apply` works from any point too). */
+static int rollback(struct gate_session *g, json_t *j)
+{
+	json_t *paths = json_object_get(j, "paths"), *modes = json_object_get(j, "modes");
+	size_t n = json_array_size(paths);
+	if (!json_is_true(json_object_get(j, "backup")) || json_array_size(modes) != n) {
+		log_err("this apply kept no backups (the session directory is not on the project's "
+			"filesystem): it cannot be rolled back; run brig apply %s to complete it",
+			g->id);
+		return -1;
+	}
+	int bfd = open_backup(g, false);
+	struct applier a = {.g = g, .backup_fd = bfd};
+	for (size_t i = 0; i < n; i++) { /* temporary copies */
+		const char *path = json_string_value(json_array_get(paths, i));
+		char *parent = parent_of(path), *tmp = tmp_name(base_of(path));
+		int pfd = gate_open_beneath(g->project_fd, parent, O_PATH | O_DIRECTORY, 0);
+		if (pfd >= 0) {
+			unlinkat(pfd, tmp, 0);
+			close(pfd);
+		}
+		free(parent);
+		free(tmp);
+	}
+	for (size_t i = n; i-- > 0 && !a.err;) { /* what the apply added */
+		const char *path = json_string_value(json_array_get(paths, i));
+		if (json_integer_value(json_array_get(modes, i)))
+			continue;
+		char *parent = parent_of(path);
+		int pfd = gate_open_beneath(g->project_fd, parent, O_PATH | O_DIRECTORY, 0);
+		free(parent);
+		if (pfd >= 0 && gate_remove_tree(pfd, base_of(path)) < 0)
+			fail(&a, path, "cannot remove");
+		if (pfd >= 0)
+			close(pfd);
+	}
+	for (a.i = 0; a.i < n && !a.err; a.i++) { /* the originals */
+		const char *path = json_string_value(json_array_get(paths, a.i));
+		mode_t mode = (mode_t)json_integer_value(json_array_get(modes, a.i));
+		if (!mode)
+			continue;
+		char *parent = parent_of(path);
+		int pfd = gate_open_beneath(g->project_fd, parent, O_PATH | O_DIRECTORY, 0);
+		free(parent);
+		if (pfd < 0) {
+			fail(&a, path, "cannot open its directory in the project");
+			break;
+		}
+		const char *base = base_of(path);
+		char name[32];
+		snprintf(name, sizeof name, "%zu", a.i);
+		struct stat cur, bst;
+		bool now = fstatat(pfd, base, &cur, AT_SYMLINK_NOFOLLOW) == 0;
+		if (bfd >= 0 && fstatat(bfd, name, &bst, AT_SYMLINK_NOFOLLOW) == 0) {
+			/* rename() replaces a file atomically but not a directory or a file by one. */
+			if (now && (S_ISDIR(cur.st_mode) || S_ISDIR(bst.st_mode)))
+				gate_remove_tree(pfd, base);
+			if (renameat(bfd, name, pfd, base) < 0)
+				fail(&a, path, "cannot restore the original");
+		} else if (now && S_ISDIR(mode) && S_ISDIR(cur.st_mode)) {
+			int dfd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (dfd < 0 || fchmod(dfd, mode & 07777) < 0)
+				fail(&a, path, "cannot set the directory's mode back");
+			if (dfd >= 0)
+				close(dfd);
+		}
+		close(pfd);
+	}
+	if (bfd >= 0)
+		close(bfd);
+	if (!a.err && sync_project(g) < 0)
+		fail(&a, g->project, "syncfs");
+	if (a.err) {
+		log_err("rollback stopped: %s (fix the cause and run brig apply --rollback %s again)",
+			a.err, g->id);
+		free(a.err);
+		return -1;
+	}
+	char *jp = journal_path(g);
+	unlink(jp);
+	free(jp);
+	fsync_path(g->dir, O_RDONLY | O_DIRECTORY);
+	remove_backups(g);
+	session_event_dir(g->dir, json_pack("{s:s, s:I}", "event", "apply-rollback", "paths",
+					    (json_int_t)n));
+	printf("rolled back the interrupted apply of %zu path%s: %s is as it was before it\n", n,
+	       n == 1 ? "" : "s", g->project);
+	return 0;
+}
+
+static int do_rollback(struct gate_session *g)
+{
+	char *jp = journal_path(g);
+	json_t *j = json_load_file(jp, 0, NULL);
+	free(jp);
+	if (!j) {
+		log_err("session %s has no interrupted apply to roll back (brig apply --rollback "
+			"undoes an apply that was interrupted; a finished one is in the project)",
+			g->id);
+		return BRIG_EXIT_FAIL;
+	}
+	int rc = rollback(g, j);
+	json_decref(j);
+	return rc < 0 ? BRIG_EXIT_FAIL : 0;
 }
 
 static bool selected(const struct apply_opts *o, const char *path)
@@ -454,6 +656,10 @@ int gate_apply(struct gate_session *g, const struct apply_opts *o)
 		log_err("session %s is still running: apply once its command has exited", g->id);
 		goto out;
 	}
+	if (o->rollback) {
+		rc = do_rollback(g);
+		goto out;
+	}
 	if (!o->dry_run && resume(g, &err) < 0) {
 		log_err("could not complete the interrupted apply: %s (fix the cause and run brig "
 			"apply %s again)",
@@ -485,7 +691,7 @@ int gate_apply(struct gate_session *g, const struct apply_opts *o)
 		for (size_t i = 0; i < batch.n; i++)
 			gate_say("would apply %s", batch.v[i]);
 		rc = held ? 1 : 0;
-	} else if (batch.n && write_journal(g, &batch) < 0) {
+	} else if (batch.n && (remove_backups(g), write_journal(g, &batch) < 0)) {
 		log_errno("cannot write the apply journal in %s", g->dir);
 	} else if (batch.n && run_journal(g, &batch, &err) < 0) {
 		log_err("apply stopped: %s (the journal keeps the rest: fix the cause and run brig "

@@ -11,6 +11,7 @@ struct apply_opts {
 	struct strv paths;  /* relative to the project root; empty: everything */
 	struct strv accept; /* RULE, PATH or DIR/ named by the person */
 	bool dry_run;
+	bool rollback; /* undo an interrupted apply instead of completing it */
 };
 
 /* Exit status: 0 all selected changes applied, 1 some held back (findings, conflicts),

@@ -94,3 +94,43 @@ reset_round() {
 	done
 	echo "# $KILLS kills: $interrupted interrupted ($resumed left a journal to complete), $finished finished first; one apply takes $((dur / 1000)) ms" >&3
 }
+
+@test "apply killed with SIGKILL at ${GATE_ROLLBACK_KILLS:-60} random points, then rolled back: exactly the state before" {
+	reset_project
+	id=$(gate_session "$CHANGES")
+	cp "$(gate_dir "$id")/meta.json" "$T/meta.pristine"
+	for i in 1 2 3; do cp "$(gate_dir "$id")/upper/big/blob$i" "$EXPECT/big/blob$i"; done
+	reset_round "$id"
+	"$BRIG" review "$id" >/dev/null
+	start=$(date +%s%N)
+	run "$BRIG" apply "$id"
+	[ "$status" -eq 0 ]
+	dur=$((($(date +%s%N) - start) / 1000))
+	before=$(tree_state "$PRISTINE")
+	rolled=0
+	for k in $(seq 1 "${GATE_ROLLBACK_KILLS:-60}"); do
+		reset_round "$id"
+		# The journal exists in the later part of an apply: aim there.
+		delay=$((dur / 3 + (RANDOM * 32768 + RANDOM) % (dur * 2 / 3 + 1)))
+		"$BRIG" apply "$id" >/dev/null 2>&1 &
+		pid=$!
+		sleep "$(printf '%d.%06d' $((delay / 1000000)) $((delay % 1000000)))"
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		if [ -e "$(gate_dir "$id")/apply.journal" ]; then
+			run "$BRIG" apply --rollback "$id"
+			[ "$status" -eq 0 ] || { echo "kill $k after ${delay}us: rollback: $output"; return 1; }
+			rolled=$((rolled + 1))
+			[ "$(tree_state "$P")" = "$before" ] || {
+				diff <(echo "$before") <(tree_state "$P")
+				echo "kill $k after ${delay}us: not the state before"
+				return 1
+			}
+			[ ! -e "$(gate_dir "$id")/apply.journal" ] && [ ! -e "$(gate_dir "$id")/backup" ]
+		else
+			run "$BRIG" apply --rollback "$id"
+			[ "$status" -ne 0 ]
+		fi
+	done
+	echo "# ${GATE_ROLLBACK_KILLS:-60} kills: $rolled left a journal and were rolled back to the exact state before" >&3
+}
