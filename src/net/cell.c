@@ -283,6 +283,7 @@ void net_cell_inside_event(struct net_cell *nc)
 	struct broker_ctl_msg m;
 	ssize_t n = recv(nc->ctl[1], &m, sizeof m, MSG_DONTWAIT);
 	if (n == 0) { /* the broker is gone: stop polling a dead socket */
+		log_warn("network: the broker has stopped; this cell has no network from now on");
 		close(nc->ctl[1]);
 		nc->ctl[1] = -1;
 		return;

@@ -146,6 +146,7 @@ s.handle_request()
 	[ -z "$(grep 'after 200' "$T/out")" ]
 	[ -z "$(grep 'after-direct 200' "$T/out")" ]
 	[ -z "$(grep 'after-ip 200' "$T/out")" ]
+	grep -q 'the broker has stopped; this cell has no network' "$T/out"
 }
 
 @test "brig log shows the decisions; --json gives the raw events" {
