@@ -43,3 +43,12 @@ hyperfine -N --warmup 10 --runs "$runs" --export-markdown "$out/harden.md" --exp
 	-n "protect off" "$(run no-protect)" \
 	-n "no hardening layer" "$(run none)" \
 	-n "bwrap --unshare-all" "bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc true"
+
+# Per-layer figures, in-process (bench/harden_layers.c, linked against the same build).
+lib=$(dirname "$brig")/libbrig.a
+if [ -f "$lib" ] && command -v cc >/dev/null; then
+	cc -O2 -D_GNU_SOURCE -I"$root/src" -o "$t/harden_layers" "$root/bench/harden_layers.c" "$lib" \
+		$(pkg-config --libs libseccomp jansson libhs libsodium liboath libqrencode openssl) -lm -lstdc++
+	git init -q "$HOME/layers-project"
+	"$t/harden_layers" "$HOME/layers-project" | tee "$out/harden-layers.md"
+fi

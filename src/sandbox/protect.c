@@ -26,15 +26,17 @@ static const struct protect_item defaults[] = {
 	 * .git/config) points at it, which an existing husky set-up already did. */
 	{".husky", PROTECT_TREE, false, "git hooks of projects that point core.hooksPath here"},
 	{".envrc", PROTECT_TREE, false, "direnv runs it when the user enters the directory"},
-	{".vscode", PROTECT_TREE, true, "tasks and settings that run code in the editor"},
-	/* Reported rather than created when missing: JetBrains IDEs run nothing from a new .idea
-	 * without the user's action, and an empty .idea would look like a project to them. */
+	{".vscode", PROTECT_TREE, false, "tasks and settings that run code in the editor"},
+	/* Editor and agent directories are reported rather than created when missing: each
+	 * placeholder costs a directory on the host and a mount at every start, and these tools
+	 * ask before running what a new directory holds (workspace trust, MCP server approval).
+	 * .claude is the exception: its settings carry hooks that run without a prompt. */
 	{".idea", PROTECT_TREE, false, "run configurations and start-up tasks of JetBrains IDEs"},
 	{".claude", PROTECT_TREE, true, "Claude Code settings: hooks and permissions"},
 	{".mcp.json", PROTECT_TREE, false, "MCP servers: commands an agent host launches"},
-	{".codex", PROTECT_TREE, true, "Codex configuration"},
-	{".cursor", PROTECT_TREE, true, "Cursor rules and MCP servers"},
-	{".gemini", PROTECT_TREE, true, "Gemini CLI settings and MCP servers"},
+	{".codex", PROTECT_TREE, false, "Codex configuration"},
+	{".cursor", PROTECT_TREE, false, "Cursor rules and MCP servers"},
+	{".gemini", PROTECT_TREE, false, "Gemini CLI settings and MCP servers"},
 	{".bashrc", PROTECT_HOME, false, "shell start-up file: runs in every new shell"},
 	{".bash_profile", PROTECT_HOME, false, "shell start-up file"},
 	{".bash_login", PROTECT_HOME, false, "shell start-up file"},

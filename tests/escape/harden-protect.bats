@@ -116,10 +116,10 @@ git_config_unchanged() {
 	[ ! -e "$P/.vscode/tasks.json" ]
 }
 
-@test "[agent-config missing .cursor] a missing .cursor cannot be given an MCP server" {
-	in_cell 'mkdir -p .cursor; ./attack write .cursor/mcp.json'
-	[[ "$(last)" == errno=E* ]]
-	[ ! -e "$P/.cursor" ]
+@test "[protected-dir created] a missing .cursor that the command creates is reported" {
+	run "$BRIG" run -q --net none --direct -- sh -c 'mkdir .cursor && echo "{}" >.cursor/mcp.json'
+	[[ "$output" == *".cursor"*"protected path"* ]]
+	rm -rf "$P/.cursor"
 }
 
 @test "[agent-config .claude] agent hooks cannot be planted in .claude/settings.json" {
