@@ -214,13 +214,24 @@ static bool have_backup(struct applier *a)
 	return a->backup_fd >= 0 && fstatat(a->backup_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+/* A backup that could not be made (another mount of the same filesystem, a file whose links are
+ * protected): rollback must say so rather than leave the new version in silence. */
+static void backup_lost(struct applier *a)
+{
+	char name[40];
+	snprintf(name, sizeof name, "%zu.lost", a->i);
+	int fd = openat(a->backup_fd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* Keeps the original non-directory at pfd/base (it stays in place). */
 static void backup_link(struct applier *a, int pfd, const char *base)
 {
 	char name[32];
 	snprintf(name, sizeof name, "%zu", a->i);
-	if (a->backup_fd >= 0 && !have_backup(a))
-		linkat(pfd, base, a->backup_fd, name, 0);
+	if (a->backup_fd >= 0 && !have_backup(a) && linkat(pfd, base, a->backup_fd, name, 0) < 0)
+		backup_lost(a);
 }
 
 /* Moves the original at pfd/base (a whole tree if a directory) into the backup, or removes it
@@ -229,9 +240,12 @@ static int backup_or_remove(struct applier *a, int pfd, const char *base)
 {
 	char name[32];
 	snprintf(name, sizeof name, "%zu", a->i);
-	if (a->backup_fd >= 0 && !have_backup(a) &&
-	    renameat(pfd, base, a->backup_fd, name) == 0)
-		return 0;
+	if (a->backup_fd >= 0 && !have_backup(a)) {
+		if (renameat(pfd, base, a->backup_fd, name) == 0)
+			return 0;
+		if (errno != ENOENT)
+			backup_lost(a);
+	}
 	return gate_remove_tree(pfd, base);
 }
 
@@ -504,6 +518,7 @@ static int rollback(struct gate_session *g, json_t *j)
 	}
 	int bfd = open_backup(g, false);
 	struct applier a = {.g = g, .backup_fd = bfd};
+	size_t nlost = 0;
 	for (size_t i = 0; i < n; i++) { /* temporary copies */
 		const char *path = json_string_value(json_array_get(paths, i));
 		char *parent = parent_of(path), *tmp = tmp_name(base_of(path));
@@ -540,9 +555,17 @@ static int rollback(struct gate_session *g, json_t *j)
 			break;
 		}
 		const char *base = base_of(path);
-		char name[32];
+		char name[32], lost[40];
 		snprintf(name, sizeof name, "%zu", a.i);
+		snprintf(lost, sizeof lost, "%zu.lost", a.i);
 		struct stat cur, bst;
+		if (bfd >= 0 && fstatat(bfd, lost, &bst, 0) == 0 &&
+		    fstatat(bfd, name, &bst, AT_SYMLINK_NOFOLLOW) < 0) {
+			gate_say("cannot restore %s: no backup could be kept of it", path);
+			nlost++;
+			close(pfd);
+			continue;
+		}
 		bool now = fstatat(pfd, base, &cur, AT_SYMLINK_NOFOLLOW) == 0;
 		if (bfd >= 0 && fstatat(bfd, name, &bst, AT_SYMLINK_NOFOLLOW) == 0) {
 			/* rename() replaces a file atomically but not a directory or a file by one. */
@@ -576,6 +599,11 @@ static int rollback(struct gate_session *g, json_t *j)
 	remove_backups(g);
 	session_event_dir(g->dir, json_pack("{s:s, s:I}", "event", "apply-rollback", "paths",
 					    (json_int_t)n));
+	if (nlost) {
+		printf("rolled back the interrupted apply of %zu paths except the %zu above\n", n,
+		       nlost);
+		return 1;
+	}
 	printf("rolled back the interrupted apply of %zu path%s: %s is as it was before it\n", n,
 	       n == 1 ? "" : "s", g->project);
 	return 0;
@@ -594,7 +622,7 @@ static int do_rollback(struct gate_session *g)
 	}
 	int rc = rollback(g, j);
 	json_decref(j);
-	return rc < 0 ? BRIG_EXIT_FAIL : 0;
+	return rc < 0 ? BRIG_EXIT_FAIL : rc;
 }
 
 static bool selected(const struct apply_opts *o, const char *path)
