@@ -250,8 +250,10 @@ static char *own_v1_cgroup(const char *controller)
 }
 
 /* Hosts still on cgroup v1 (hybrid) give no v2 controllers; there, root (brig run as root,
- * as in CI) can still use the v1 pids and memory hierarchies directly. An ordinary user has no
- * write access to them and keeps the rlimit fallback. */
+ * as in CI) can still use the v1 pids hierarchy directly: the kernel exempts real root from
+ * RLIMIT_NPROC, so without it nothing would stop a fork bomb. Memory stays with RLIMIT_DATA
+ * (which binds root too): a v1 memory cgroup costs milliseconds to create and remove. An
+ * ordinary user has no write access to v1 and keeps the rlimit fallback. */
 static int v1_child(const char *controller, const char *name, pid_t pid, const char *file,
 		    int64_t value, char **dir_out)
 {
@@ -293,19 +295,6 @@ static int attach_v1(const struct harden_limits *l, const char *name, pid_t pid,
 			remember(dir);
 			free(dir);
 			done |= 1;
-		}
-	}
-	if (l->memory) {
-		int rc = v1_child("memory", name, pid, "memory.limit_in_bytes", l->memory, &dir);
-		if (rc < 0) {
-			*err = xasprintf("cannot set up the session's v1 memory cgroup: %s",
-					 strerror(errno));
-			return -1;
-		}
-		if (rc > 0) {
-			remember(dir);
-			free(dir);
-			done |= 2;
 		}
 	}
 	return done;
@@ -364,10 +353,8 @@ int limits_cgroup_attach(const struct harden_limits *l, const char *name, pid_t 
 			return -1;
 		}
 		struct harden_limits rest = *l;
-		if (v1 & 1)
+		if (v1)
 			rest.pids = 0;
-		if (v1 & 2)
-			rest.memory = 0;
 		warn_fallback(&pr, &rest);
 		limits_probe_free(&pr);
 		return v1 ? 1 : 0;
