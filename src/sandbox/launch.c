@@ -36,7 +36,10 @@ struct cell {
 	struct launch *l;
 	struct tty_relay tty;
 	struct net_cell *net;
-	int go[2]; /* supervisor -> pid 1: maps written, cgroup and broker ready */
+	/* supervisor -> pid 1: 'g' once the id maps are written (pid 1 may build the view), 'r'
+	 * once the cgroup holds pid 1 and the broker runs (pid 1 may start the command). The cgroup
+	 * attach (an RCU grace period on cgroup v1) and the broker's fork overlap with the mounts. */
+	int go[2];
 	pid_t pid1;
 };
 
@@ -198,9 +201,8 @@ static noreturn void cell_main(struct cell *c, const sigset_t *mask)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	close(c->go[1]);
 	char b;
-	if (read(c->go[0], &b, 1) != 1)
+	if (read(c->go[0], &b, 1) != 1 || b != 'g')
 		_exit(BRIG_EXIT_FAIL); /* the supervisor gave up; it said why */
-	close(c->go[0]);
 	if (sethostname("brig", 4) < 0)
 		log_warn("cannot set the cell's host name: %s", strerror(errno));
 	if (l->p->net.mode != NET_HOST && loopback_up(&err) < 0)
@@ -216,6 +218,9 @@ static noreturn void cell_main(struct cell *c, const sigset_t *mask)
 	prctl(PR_SET_DUMPABLE, 0); /* the command may not ptrace or read pid 1's fds */
 	if (!l->p->unshare_pid)
 		prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (read(c->go[0], &b, 1) != 1 || b != 'r')
+		_exit(BRIG_EXIT_FAIL); /* the supervisor could not confine the cell; it said why */
+	close(c->go[0]);
 	pid_t cmd = fork();
 	if (cmd < 0) {
 		err = xasprintf("fork: %s", strerror(errno));
@@ -313,15 +318,14 @@ int launch_run(struct launch *l)
 		cell_main(&c, &mask);
 	close(c.go[0]);
 	c.go[0] = -1;
-	if (write_id_maps(c.pid1, &err) < 0 ||
+	if (write_id_maps(c.pid1, &err) < 0 || write(c.go[1], "g", 1) != 1 ||
 	    harden_limits_attach(l->p, l->session, c.pid1, &err) < 0 ||
-	    (c.net && net_cell_start_broker(c.net, c.pid1, &err) < 0)) {
+	    (c.net && net_cell_start_broker(c.net, c.pid1, &err) < 0) ||
+	    write(c.go[1], "r", 1) != 1) {
+		if (!err)
+			err = xasprintf("cannot start the cell: %s", strerror(errno));
 		kill(c.pid1, SIGKILL);
 		waitpid(c.pid1, NULL, 0);
-		goto out;
-	}
-	if (write(c.go[1], "g", 1) != 1) {
-		err = xasprintf("cannot start the cell: %s", strerror(errno));
 		goto out;
 	}
 	close(c.go[1]);
