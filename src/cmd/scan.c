@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -32,6 +33,7 @@ struct scan_run {
 	int errors;
 	unsigned char *buf;
 	size_t cap;
+	int pipe_like; /* the path is a pipe or device: a short read is not the end */
 };
 
 static void usage(FILE *out)
@@ -60,18 +62,23 @@ static int on_finding(const struct scan_finding *f, void *ctx)
 	return 0;
 }
 
-static int read_full(int fd, unsigned char *buf, size_t cap, size_t *got)
+/* Fills buf. From a regular file a short read is the end of it: one read call per small file
+ * instead of two (the walk sees tens of thousands). *eof tells the caller to stop. */
+static int read_full(int fd, unsigned char *buf, size_t cap, size_t *got, int pipe_like, int *eof)
 {
 	*got = 0;
+	*eof = 0;
 	while (*got < cap) {
 		ssize_t n = read(fd, buf + *got, cap - *got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -1;
-		if (n == 0)
-			break;
 		*got += (size_t)n;
+		if (n == 0 || !pipe_like) {
+			*eof = n == 0 || *got < cap;
+			break;
+		}
 	}
 	return 0;
 }
@@ -88,7 +95,8 @@ static void scan_one(const char *path, void *ctx)
 		return;
 	}
 	size_t got;
-	if (read_full(fd, run->buf, run->cap, &got) < 0) {
+	int eof, pipe_like = is_stdin || run->pipe_like;
+	if (read_full(fd, run->buf, run->cap, &got, pipe_like, &eof) < 0) {
 		log_err("scan: cannot read %s: %s", path, strerror(errno));
 		run->errors++;
 		goto out;
@@ -103,13 +111,13 @@ static void scan_one(const char *path, void *ctx)
 		goto out;
 	}
 	run->files++;
-	while (got) {
+	for (;;) {
 		run->bytes += got;
-		if (scan_stream_feed(st, run->buf, got) < 0)
+		if (got && scan_stream_feed(st, run->buf, got) < 0)
 			break;
-		if (got < run->cap && !is_stdin)
+		if (eof || got == 0)
 			break;
-		if (read_full(fd, run->buf, run->cap, &got) < 0) {
+		if (read_full(fd, run->buf, run->cap, &got, pipe_like, &eof) < 0) {
 			log_err("scan: cannot read %s: %s", path, strerror(errno));
 			run->errors++;
 			break;
@@ -211,12 +219,17 @@ int cmd_scan(int argc, char **argv)
 	char *dot[] = {".", NULL};
 	char **paths = optind < argc ? argv + optind : dot;
 	int npaths = optind < argc ? argc - optind : 1;
+	struct stat sb;
 	for (int i = 0; i < npaths; i++) {
 		if (git) {
 			if (scan_git_history(db, paths[i], run.rep, &run.bytes, &run.files) < 0)
 				run.errors++;
 		} else if (!strcmp(paths[i], "-")) {
 			scan_one("-", &run);
+		} else if (stat(paths[i], &sb) == 0 && !S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode)) {
+			run.pipe_like = 1; /* a FIFO or /dev/stdin named on the command line */
+			scan_one(paths[i], &run);
+			run.pipe_like = 0;
 		} else if (walk_paths(paths[i], use_ignore, scan_one, &run) < 0) {
 			log_err("scan: %s: %s", paths[i], strerror(errno));
 			run.errors++;

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <regex.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -582,7 +583,10 @@ struct scan_stream {
 	int stopped;
 	int failed;
 	int depth; /* 1 inside a decoded run: runs are not decoded twice */
-	size_t njobs;
+	size_t njobs, npend;
+	unsigned nrecent, recent_next;
+	unsigned char *win; /* holdback + 1 bytes: one capture window */
+	/* Arrays below are not cleared at open: their counts above say what is valid. */
 	struct decode_job {
 		uint64_t seen;  /* where Vectorscan saw an encoded token prefix inside a run */
 		uint64_t start; /* the run's first byte we have */
@@ -590,12 +594,9 @@ struct scan_stream {
 		int exact;      /* the run starts there (else its alignment is unknown) */
 		unsigned char *bytes;
 	} jobs[JOBS_MAX];
-	size_t npend;
 	struct pending pend[PEND_MAX];
-	unsigned nrecent, recent_next;
 	struct recent recent[RECENT_MAX];
-	unsigned char *win; /* holdback + 1 bytes: one capture window */
-	unsigned char hist[]; /* ring of db->hist bytes: the stream's last bytes */
+	unsigned char hist[]; /* ring of db->hist bytes, then the capture window */
 };
 
 size_t scan_db_stream_size(const struct scan_db *db)
@@ -1141,7 +1142,9 @@ struct scan_stream *scan_stream_open(const struct scan_db *db, scan_finding_fn c
 {
 	if (scratch_for(db) < 0)
 		return NULL;
-	struct scan_stream *st = xcalloc(1, sizeof *st + db->hist);
+	/* One allocation; only the header is cleared (a file scan opens one stream per file). */
+	struct scan_stream *st = xmalloc(sizeof *st + db->hist + db->holdback + 1);
+	memset(st, 0, offsetof(struct scan_stream, jobs));
 	if (hs_open_stream(db->hs, 0, &st->hs) != HS_SUCCESS) {
 		free(st);
 		return NULL;
@@ -1149,7 +1152,7 @@ struct scan_stream *scan_stream_open(const struct scan_db *db, scan_finding_fn c
 	st->db = db;
 	st->cb = cb;
 	st->ctx = ctx;
-	st->win = xmalloc(db->holdback + 1);
+	st->win = st->hist + db->hist;
 	return st;
 }
 
@@ -1184,8 +1187,6 @@ int scan_stream_feed(struct scan_stream *st, const void *buf, size_t len)
 
 static void stream_free(struct scan_stream *st)
 {
-	(void)0; /* jobs own bytes only while run_jobs() works on them */
-	free(st->win);
 	free(st);
 }
 
