@@ -71,7 +71,8 @@ timed "brig scan" "$sub_bytes" $core "$BRIG" scan "$out/subset"
 
 say "## 3. streaming API: chunk size"
 cc -O2 -D_GNU_SOURCE -DBRIG_VERSION='"bench"' -I"$root/src" "$here/stream_bench.c" \
-	"$root"/src/scan/engine.c "$root"/src/scan/checks.c "$root"/src/scan/rules.c \
+	"$root"/src/scan/engine.c "$root"/src/scan/db.c "$root"/src/scan/decode.c \
+	"$root"/src/scan/checks.c "$root"/src/scan/rules.c \
 	"$root"/src/util/xalloc.c "$root"/src/util/log.c $(pkg-config --cflags --libs libhs) -lstdc++ -lm \
 	-o "$out/stream_bench"
 find "$out/tree/copy0" -type f -name '*.h' | sort >"$out/headers.list"
