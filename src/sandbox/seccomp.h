@@ -17,10 +17,13 @@ int sc_rule_relaxable(size_t i);
 /* Index of the named rule group, or -1. */
 int sc_rule_index(const char *name);
 
-/* A compiled filter: classic BPF, ready to load without allocating. */
+/* A compiled filter: classic BPF, ready to load without allocating. Two programs: libseccomp's
+ * (calls denied by number, foreign architectures killed) and brig's own argument checks. */
 struct sc_prog {
 	void *insns;
 	unsigned short len;
+	void *args_insns;
+	unsigned short args_len;
 };
 
 /* relaxed: bit i set = rule group i is not installed. Returns 0, or -1 with *err set. */

@@ -84,7 +84,10 @@ static int denials(void *arg)
 	DENIED(socket(AF_ALG, SOCK_SEQPACKET, 0), EAFNOSUPPORT);
 	DENIED(socket(AF_VSOCK, SOCK_STREAM, 0), EAFNOSUPPORT);
 	DENIED(socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT), EPROTONOSUPPORT);
-	DENIED(syscall(SYS_socket, 0x100000000ul | AF_INET, SOCK_STREAM, 0), EAFNOSUPPORT);
+	/* The kernel reads the family as an int: upper bits do not hide AF_PACKET. */
+	DENIED(syscall(SYS_socket, 0x100000000ul | AF_PACKET, SOCK_RAW, 0), EAFNOSUPPORT);
+	DENIED(syscall(SYS_personality, 0xdead000000000000ul | ADDR_NO_RANDOMIZE), EPERM);
+	DENIED(syscall(SYS_unshare, 0xffffffff00000000ul | CLONE_NEWUSER), EPERM);
 	DENIED(personality(ADDR_NO_RANDOMIZE), EPERM);
 	DENIED(personality(READ_IMPLIES_EXEC), EPERM);
 	DENIED(personality(0x80000000u | ADDR_NO_RANDOMIZE), EPERM);
