@@ -370,10 +370,11 @@ static bool multi_line(struct toml_parser *p, struct toml_buf *out, char q, cons
 				return false;
 			}
 		} else if (c == '\n' || c == '\r') {
-			const char *nl = p->cur;
+			/* CRLF becomes LF (the spec leaves this to the parser), so that a profile
+			 * saved by a Windows editor means the same as one saved on Linux. */
 			if (!tp_newline(p))
 				return false;
-			tb_put(out, nl, (size_t)(p->cur - nl));
+			tb_putc(out, '\n');
 		} else if (is_control((unsigned char)c)) {
 			return control_in_string(p);
 		} else {

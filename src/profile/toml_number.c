@@ -59,6 +59,17 @@ static long digits(struct toml_parser *p, int base, char *out, size_t *o, size_t
 	return n;
 }
 
+/* Echoes a literal in a message without letting a 1000-digit one fill it. */
+static int lit_len(const char *start, const char *end)
+{
+	return end - start > 40 ? 40 : (int)(end - start);
+}
+
+static const char *lit_more(const char *start, const char *end)
+{
+	return end - start > 40 ? "..." : "";
+}
+
 /* 0x / 0o / 0b integers: unsigned in the text, but must fit an int64. */
 static bool radix_int(struct toml_parser *p, struct toml_value *v, int base)
 {
@@ -73,8 +84,8 @@ static bool radix_int(struct toml_parser *p, struct toml_value *v, int base)
 			continue;
 		unsigned d = (unsigned)digit_value(*s);
 		if (val > ((uint64_t)INT64_MAX - d) / (uint64_t)base)
-			return tp_fail(p, start, "integer %.*s does not fit in 64 bits",
-				       (int)(p->cur - start), start);
+			return tp_fail(p, start, "integer %.*s%s does not fit in 64 bits",
+				       lit_len(start, p->cur), start, lit_more(start, p->cur));
 		val = val * (uint64_t)base + d;
 	}
 	v->type = TOML_INTEGER;
@@ -114,9 +125,9 @@ static bool decimal_int(struct toml_parser *p, struct toml_value *v, const char 
 			continue;
 		unsigned d = (unsigned)(*s - '0');
 		if (val > (limit - d) / 10)
-			return tp_fail(p, start, "integer %.*s does not fit in 64 bits "
+			return tp_fail(p, start, "integer %.*s%s does not fit in 64 bits "
 						 "(range -9223372036854775808 to 9223372036854775807)",
-				       (int)(p->cur - start), start);
+				       lit_len(start, p->cur), start, lit_more(start, p->cur));
 		val = val * 10 + d;
 	}
 	v->type = TOML_INTEGER;
@@ -176,8 +187,8 @@ bool tp_number(struct toml_parser *p, struct toml_value *v)
 	errno = 0;
 	double d = c_strtod(buf);
 	if (errno == ERANGE && isinf(d))
-		return tp_fail(p, start, "float %.*s is out of range for a 64-bit float",
-			       (int)(p->cur - start), start);
+		return tp_fail(p, start, "float %.*s%s is out of range for a 64-bit float",
+			       lit_len(start, p->cur), start, lit_more(start, p->cur));
 	v->type = TOML_FLOAT;
 	v->u.f = d;
 	return true;

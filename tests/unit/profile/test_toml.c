@@ -82,7 +82,8 @@ static void test_values(void **state)
 				     "ml = \"\"\"\\\n   joined \\\n   here\"\"\"\n"
 				     "dt = 1979-05-27 07:32:00.5z\n"
 				     "t = 07:32:00\n"
-				     "yes = true\n");
+				     "yes = true\n"
+				     "crlf = \"\"\"\r\none\r\ntwo\"\"\"\r\n");
 	assert_int_equal(toml_get(t, "min")->u.i, INT64_MIN);
 	assert_int_equal(toml_get(t, "max")->u.i, INT64_MAX);
 	assert_true(toml_get(t, "f")->u.f > 6.6e-34 && toml_get(t, "f")->u.f < 6.7e-34);
@@ -95,6 +96,7 @@ static void test_values(void **state)
 	assert_string_equal(toml_get(t, "dt")->u.datetime, "1979-05-27T07:32:00.5Z");
 	assert_int_equal(toml_get(t, "t")->type, TOML_TIME_LOCAL);
 	assert_true(toml_get(t, "yes")->u.b);
+	assert_string_equal(toml_get(t, "crlf")->u.str.ptr, "one\ntwo");
 	toml_free(t);
 }
 
