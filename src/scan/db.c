@@ -3,6 +3,7 @@
  * known secret values in their encodings, the base64 decoder's prefixes, and the on-disk cache
  * `brig scan` uses.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -314,7 +315,9 @@ void scan_db_set_cache_dir(const char *dir)
 	cache_dir = dir ? xstrdup(dir) : NULL;
 }
 
-#define CACHE_MAGIC "BRIGSCN1"
+/* File: magic, key, rule count, CRC32 of the rest, each rule's window, Vectorscan's bytes. */
+#define CACHE_MAGIC "BRIGSCN2"
+#define CACHE_HEAD 20
 
 static uint32_t cache_key(const struct expr_list *l)
 {
@@ -345,21 +348,23 @@ static int cache_load(struct scan_db *db, uint32_t key)
 	struct stat sb;
 	char *buf = NULL;
 	int rc = -1;
-	size_t head = 8 + 8 + 4 * db->n;
+	size_t head = CACHE_HEAD + 4 * db->n;
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
 	    (sb.st_mode & 022) || sb.st_size < (off_t)head || sb.st_size > (64 << 20))
 		goto out;
 	buf = xmalloc((size_t)sb.st_size);
 	if (read(fd, buf, (size_t)sb.st_size) != sb.st_size)
 		goto out;
-	uint32_t hk, hn;
+	uint32_t hk, hn, crc;
 	memcpy(&hk, buf + 8, 4);
 	memcpy(&hn, buf + 12, 4);
-	if (memcmp(buf, CACHE_MAGIC, 8) || hk != key || hn != db->n)
+	memcpy(&crc, buf + 16, 4);
+	if (memcmp(buf, CACHE_MAGIC, 8) || hk != key || hn != db->n ||
+	    crc != scan_crc32(buf + CACHE_HEAD, (size_t)sb.st_size - CACHE_HEAD))
 		goto out;
 	for (size_t i = 0; i < db->n; i++) {
 		uint32_t w;
-		memcpy(&w, buf + 16 + 4 * i, 4);
+		memcpy(&w, buf + CACHE_HEAD + 4 * i, 4);
 		if (w == 0 || w > 4001)
 			goto out;
 		db->rt[i].window = w;
@@ -371,6 +376,25 @@ out:
 	free(buf);
 	close(fd);
 	return rc;
+}
+
+/* Databases of earlier rule sets (brig upgraded, Vectorscan updated) are dead weight. */
+static void cache_prune(const char *keep)
+{
+	DIR *d = opendir(cache_dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (strncmp(e->d_name, "scan-rules-", 11) || n < 5 || strcmp(e->d_name + n - 5, ".hsdb"))
+			continue;
+		char *path = xasprintf("%s/%s", cache_dir, e->d_name);
+		if (strcmp(path, keep))
+			unlink(path);
+		free(path);
+	}
+	closedir(d);
 }
 
 static void cache_save(const struct scan_db *db, uint32_t key)
@@ -392,17 +416,27 @@ static void cache_save(const struct scan_db *db, uint32_t key)
 	char *tmp = xasprintf("%s.%d.tmp", path, (int)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd >= 0) {
+		size_t head = CACHE_HEAD + 4 * db->n, total = head + len;
+		char *file = xmalloc(total);
 		uint32_t k = key, n = (uint32_t)db->n;
-		int ok = write(fd, CACHE_MAGIC, 8) == 8 && write(fd, &k, 4) == 4 && write(fd, &n, 4) == 4;
-		for (size_t i = 0; ok && i < db->n; i++) {
+		memcpy(file, CACHE_MAGIC, 8);
+		memcpy(file + 8, &k, 4);
+		memcpy(file + 12, &n, 4);
+		for (size_t i = 0; i < db->n; i++) {
 			uint32_t w = db->rt[i].window;
-			ok = write(fd, &w, 4) == 4;
+			memcpy(file + CACHE_HEAD + 4 * i, &w, 4);
 		}
-		ok = ok && write(fd, bytes, len) == (ssize_t)len;
+		memcpy(file + head, bytes, len);
+		uint32_t crc = scan_crc32(file + CACHE_HEAD, total - CACHE_HEAD);
+		memcpy(file + 16, &crc, 4);
+		int ok = write(fd, file, total) == (ssize_t)total;
+		free(file);
 		if (close(fd) == 0 && ok)
 			ok = rename(tmp, path) == 0;
 		if (!ok)
 			unlink(tmp);
+		else
+			cache_prune(path);
 	}
 	free(tmp);
 	free(path);

@@ -166,11 +166,14 @@ assert loc["region"] == {"startLine": 1, "startColumn": 9}, loc
 	XDG_CACHE_HOME="$T/cache" run "$BRIG" scan "$T/a.yaml"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"github-pat"* ]]
-	# corrupted: Vectorscan refuses it, the rules are compiled again
+	# corrupted: Vectorscan refuses it, the rules are compiled again and the cache rewritten;
+	# an earlier rule set's database goes at the same time
+	echo stale >"$T/cache/brig/scan-rules-00000000.hsdb"
 	dd if=/dev/urandom of="$f" bs=1 count=64 seek=200 conv=notrunc 2>/dev/null
 	XDG_CACHE_HOME="$T/cache" run "$BRIG" scan "$T/a.yaml"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"github-pat"* ]]
+	[ ! -e "$T/cache/brig/scan-rules-00000000.hsdb" ]
 	# writable by others: not trusted
 	head -c 100 /dev/zero >"$f"
 	chmod 666 "$f"
