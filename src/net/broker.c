@@ -48,6 +48,7 @@ enum conn_state { S_HEAD, S_RESOLVE, S_CONNECT, S_PUB_WAIT, S_RELAY };
 
 struct ep {
 	enum ep_kind kind;
+	bool gone; /* hung up and taken out of epoll: never polled again */
 	int fd;
 	uint32_t events; /* registered interest */
 	struct conn *c;
@@ -108,7 +109,7 @@ static long long ms_since(const struct timespec *t0)
 
 static void ep_set(struct ep *e, uint32_t want)
 {
-	if (e->fd < 0 || e->events == want)
+	if (e->fd < 0 || e->gone || e->events == want)
 		return;
 	struct epoll_event ev = {.events = want, .data.ptr = e};
 	epoll_ctl(epfd, EPOLL_CTL_MOD, e->fd, &ev);
@@ -252,6 +253,20 @@ static int splice_relay(struct half *h, int src, int dst, size_t max)
 	h->inpipe += (size_t)n;
 	h->len += (size_t)n;
 	return flush_pipe(h, dst) < 0 ? -2 : 1;
+}
+
+/* Drops what is still queued for a side that can no longer take it. */
+static void abort_half(struct half *h)
+{
+	free(h->buf);
+	h->buf = NULL;
+	h->len = h->off = h->inpipe = 0;
+	h->eof = true;
+	if (h->pipe[0] >= 0) { /* the pipe may still hold bytes: a fresh one is made if needed */
+		close(h->pipe[0]);
+		close(h->pipe[1]);
+		h->pipe[0] = h->pipe[1] = -1;
+	}
 }
 
 static void update(struct conn *c)
@@ -451,7 +466,7 @@ static void forward_client_bytes(struct conn *c, const uint8_t *data, size_t n)
 	c->c2u.bytes += n;
 	c->c2u_counted = c->c2u.bytes;
 	if (n && send_or_keep(&c->c2u, c->uep.fd, data, n) < 0)
-		c->c2u.eof = c->u2c.eof = true;
+		abort_half(&c->c2u), abort_half(&c->u2c);
 }
 
 /* SNI check: a tunnel opened for one name must not carry a TLS session for another (domain
@@ -557,7 +572,7 @@ static void relay_client_readable(struct conn *c)
 			if (r == 0)
 				c->c2u.eof = true;
 			else if (r == -2)
-				c->c2u.eof = c->u2c.eof = true;
+				abort_half(&c->c2u), abort_half(&c->u2c);
 			return;
 		}
 	}
@@ -567,7 +582,7 @@ static void relay_client_readable(struct conn *c)
 	else if (n == 0)
 		c->c2u.eof = true;
 	else if (errno != EAGAIN)
-		c->c2u.eof = c->u2c.eof = true;
+		abort_half(&c->c2u), abort_half(&c->u2c);
 }
 
 static void relay_upstream_readable(struct conn *c)
@@ -578,7 +593,7 @@ static void relay_upstream_readable(struct conn *c)
 			if (r == 0)
 				c->u2c.eof = true;
 			else if (r == -2)
-				c->c2u.eof = c->u2c.eof = true;
+				abort_half(&c->c2u), abort_half(&c->u2c);
 			return;
 		}
 	}
@@ -586,12 +601,24 @@ static void relay_upstream_readable(struct conn *c)
 	if (n > 0) {
 		c->u2c.bytes += (uint64_t)n;
 		if (send_or_keep(&c->u2c, c->cep.fd, scratch, (size_t)n) < 0)
-			c->c2u.eof = c->u2c.eof = true;
+			abort_half(&c->c2u), abort_half(&c->u2c);
 	} else if (n == 0) {
 		c->u2c.eof = true;
 	} else if (errno != EAGAIN) {
-		c->c2u.eof = c->u2c.eof = true;
+		abort_half(&c->c2u), abort_half(&c->u2c);
 	}
+}
+
+/* A socket reported hang-up or error while we were not reading it: its peer is gone both ways.
+ * Level-triggered epoll would report that again and again, so it leaves the poll set; what it
+ * sent us still goes to the other side, what was queued for it is dropped. */
+static void side_gone(struct conn *c, struct ep *e)
+{
+	bool client = e == &c->cep;
+	(client ? &c->c2u : &c->u2c)->eof = true;
+	abort_half(client ? &c->u2c : &c->c2u);
+	epoll_ctl(epfd, EPOLL_CTL_DEL, e->fd, NULL);
+	e->gone = true;
 }
 
 static void relay_event(struct conn *c, struct ep *e, uint32_t ev)
@@ -600,15 +627,15 @@ static void relay_event(struct conn *c, struct ep *e, uint32_t ev)
 	if (ev & EPOLLOUT) {
 		struct half *h = client ? &c->u2c : &c->c2u;
 		if (flush_half(h, e->fd) < 0)
-			c->c2u.eof = c->u2c.eof = true, h->len = 0;
+			side_gone(c, e);
 	}
 	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		if (client && (c->cep.events & EPOLLIN))
 			relay_client_readable(c);
 		else if (!client && (c->uep.events & EPOLLIN))
 			relay_upstream_readable(c);
-		else if (ev & EPOLLERR)
-			c->c2u.eof = c->u2c.eof = true, c->c2u.len = c->u2c.len = 0;
+		else if (!e->gone)
+			side_gone(c, e);
 	}
 	if (c->closed) /* by inspect() or a read error */
 		return;
