@@ -15,7 +15,7 @@ int scan_is_b64(unsigned char c)
 	       c == '/' || c == '=';
 }
 
-/* Remembers an encoded token prefix; its run is decoded once it ends (run_jobs()). */
+/* Remembers an encoded token prefix; its run is decoded once it ends (scan_decode_run()). */
 void scan_decode_note(struct scan_stream *st, uint64_t to)
 {
 	if (st->depth)
@@ -34,7 +34,7 @@ static long b64_decode_run(const unsigned char *s, size_t n, unsigned char *out)
 	uint32_t acc = 0;
 	int bits = 0;
 	long m = 0;
-	for (size_t i = 0; i < n && s[i] != '=' && s[i]; i++) {
+	for (size_t i = 0; i < n && s[i] != '='; i++) {
 		const char *p = memchr(abc, s[i], 64);
 		if (!p)
 			return -1;
@@ -97,18 +97,17 @@ static int job_ready(struct scan_stream *st, struct decode_job *j, int closing)
 	j->start = start;
 	j->exact = start > lo || start == 0;
 	j->len = (size_t)(end - start);
-	j->bytes = xmalloc(j->len + 1);
+	j->bytes = xmalloc(j->len);
 	scan_copy_range(st, start, end, j->bytes);
 	return 1;
 }
 
 static void decode_job(struct scan_stream *st, struct decode_job *j)
 {
-	unsigned char *out = xmalloc(j->len + 1);
+	unsigned char *out = xmalloc(j->len);
 	/* Where the run's start was not seen, every alignment is tried. */
 	for (size_t skip = 0; skip < (j->exact ? 1u : 4u) && skip < j->len; skip++) {
-		long n = b64_decode_run(j->bytes + skip, (j->len - skip) / 4 * 4 + ((j->len - skip) % 4 ? 4 : 0),
-		                        out);
+		long n = b64_decode_run(j->bytes + skip, j->len - skip, out);
 		if (n < 8)
 			continue;
 		struct inner in = {st, j, skip};
