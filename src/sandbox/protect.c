@@ -169,9 +169,9 @@ void protect_finish(void)
 	for (size_t i = 0; i < watched.n; i++) {
 		struct stat st;
 		if (lstat(watched.v[i], &st) == 0)
-			log_warn("the command created %s, a protected path that did not exist when the "
-				 "cell started: read it before trusting it (it may run code in your "
-				 "shell, editor, git or agent)",
+			log_warn("%s appeared during the session (the command may have created it); it "
+				 "is a protected path: read it before trusting it, it may run code in "
+				 "your shell, editor, git or agent",
 				 watched.v[i]);
 	}
 	strv_free(&created_dirs);
