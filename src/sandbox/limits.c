@@ -1,5 +1,6 @@
 #include "sandbox/limits.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandbox/harden_policy.h"
@@ -216,8 +218,28 @@ static void remove_cgroups(void)
 		return;
 	for (size_t c = 0; c < session_cgroups.n; c++)
 		for (int i = 0; i < 50 && rmdir(session_cgroups.v[c]) < 0 && errno == EBUSY; i++)
-			usleep(2000);
+			usleep(5000);
 	strv_free(&session_cgroups);
+}
+
+/* Session cgroups whose processes were still exiting when their brig returned (a fork bomb
+ * takes a while to die) stay behind empty; the next session removes them. Only old ones: a
+ * brig starting right now may have made its directory and not yet moved its cell in. */
+static void sweep_stale(const char *parent)
+{
+	DIR *d = opendir(parent);
+	if (!d)
+		return;
+	struct dirent *de;
+	time_t now = time(NULL);
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (strncmp(de->d_name, "brig-", 5) || fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
+		    !S_ISDIR(st.st_mode) || now - st.st_mtime < 60)
+			continue;
+		unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR); /* fails, harmlessly, while in use */
+	}
+	closedir(d);
 }
 
 static void remember(const char *dir)
@@ -266,6 +288,7 @@ static int v1_child(const char *controller, const char *name, pid_t pid, const c
 		free(base);
 		return 0;
 	}
+	sweep_stale(base);
 	char *dir = xasprintf("%s/brig-%s", base, name);
 	free(base);
 	char v[32], p[32];
@@ -318,8 +341,15 @@ static int set_limits(const char *dir, const struct harden_limits *l)
 	}
 	if (l->cpu_percent) {
 		snprintf(v, sizeof v, "%" PRId64 " 100000", l->cpu_percent * 1000);
-		if (write_small(dir, "cpu.max", v) < 0)
-			return -1;
+		/* Some delegations hand out memory and pids only: then cpu.max does not exist, and
+		 * the cpu rate is the one limit that stays unenforced, said so. */
+		if (write_small(dir, "cpu.max", v) < 0) {
+			if (errno != ENOENT)
+				return -1;
+			log_warn("the delegated cgroup has no cpu controller: [limits] cpu = %" PRId64
+				 " is not enforced (`brig doctor` explains delegation)",
+				 l->cpu_percent);
+		}
 	}
 	return 0;
 }
@@ -369,6 +399,7 @@ int limits_cgroup_attach(const struct harden_limits *l, const char *name, pid_t 
 	/* cpu is optional: some delegations hand out memory and pids only. */
 	if (l->cpu_percent)
 		write_small(pr.parent, "cgroup.subtree_control", "+cpu");
+	sweep_stale(pr.parent);
 	char *dir = xasprintf("%s/brig-%s", pr.parent, name);
 	limits_probe_free(&pr);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
