@@ -105,6 +105,34 @@ static void test_mirror_plan(void **state)
 	plan_free(&plan);
 }
 
+/* A tmpfs step is writable in the cell's view even though nothing of the host can change
+ * there: Landlock must follow the view, not plan_path_writable's host question. */
+static int tmpfs_writable(void *arg)
+{
+	struct plan *plan = arg;
+	char *err = NULL;
+	struct landlock_opts o = {0};
+	int fd = landlock_prepare(plan, &o, landlock_abi_version(), &err);
+	if (fd < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || landlock_enforce(fd, &err) < 0)
+		return 1;
+	int w = open(at("hidden/scratch"), O_WRONLY | O_CREAT, 0644);
+	if (w < 0)
+		return 2;
+	close(w);
+	return unlink(at("hidden/scratch")) == 0 ? 0 : 3;
+}
+
+static void test_tmpfs_step_writable(void **state)
+{
+	(void)state;
+	if (landlock_abi_version() < 1)
+		skip();
+	struct plan plan = {0};
+	plan_add(&plan, PLAN_TMPFS, NULL, at("hidden"), "test");
+	assert_int_equal(in_child(tmpfs_writable, &plan), 0);
+	plan_free(&plan);
+}
+
 /* Abstract unix sockets bound outside the Landlock domain cannot be reached from inside it
  * (ABI 6): the host's X11 (@/tmp/.X11-unix/X0) and D-Bus sockets when the network is shared. */
 static int abstract_connect(void *arg)
@@ -155,6 +183,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_abi),
 		cmocka_unit_test(test_mirror_plan),
+		cmocka_unit_test(test_tmpfs_step_writable),
 		cmocka_unit_test(test_scope_abstract),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
