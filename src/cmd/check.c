@@ -46,6 +46,8 @@ static json_t *mounts_json(const struct plan *pl)
 		const struct plan_entry *e = &pl->e[i];
 		json_t *m = json_pack("{s:s, s:s, s:s}", "kind", plan_kind_name(e->kind), "path", e->dst,
 				      "why", e->why);
+		if (e->data && (e->kind == PLAN_TMPFS || e->kind == PLAN_TMPFS_RO))
+			json_object_set_new(m, "size", json_string(e->data));
 		if (e->src)
 			json_object_set_new(m, e->kind == PLAN_SYMLINK ? "target" : "source",
 					    json_string(e->src));

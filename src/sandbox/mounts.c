@@ -70,12 +70,13 @@ static int open_sources(struct ctx *c, struct plan *plan)
 	return 0;
 }
 
-static int tmpfs_fd(const char *mode, unsigned attrs)
+static int tmpfs_fd(const char *mode, const char *size, unsigned attrs)
 {
 	int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return -1;
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+	    (size && fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0) ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 		int e = errno;
 		close(fs);
@@ -157,7 +158,7 @@ static int is_dir_fd(int fd)
 
 static int do_dev(struct ctx *c, const struct plan_entry *e, int target)
 {
-	int t = tmpfs_fd("0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+	int t = tmpfs_fd("0755", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
 	if (t < 0 || attach(t, target) < 0)
 		return fail(c, e, "tmpfs", errno);
 	close(t);
@@ -199,7 +200,7 @@ static int do_dev(struct ctx *c, const struct plan_entry *e, int target)
 	free(pts);
 	char *shm = xasprintf("%s/shm", base);
 	mp = mountpoint(c, shm, 1, 01777);
-	m = tmpfs_fd("1777", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	m = tmpfs_fd("1777", "25%", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	free(shm);
 	if (mp < 0 || m < 0 || attach(m, mp) < 0)
 		return free(base), fail(c, e, "shm", errno);
@@ -297,7 +298,7 @@ static int do_entry(struct ctx *c, struct plan_entry *e)
 	case PLAN_TMPFS_RO: {
 		char mode[8];
 		snprintf(mode, sizeof mode, "%o", e->mode);
-		int m = tmpfs_fd(mode, base | (e->kind == PLAN_TMPFS_RO ? MOUNT_ATTR_RDONLY : 0));
+		int m = tmpfs_fd(mode, e->data, base | (e->kind == PLAN_TMPFS_RO ? MOUNT_ATTR_RDONLY : 0));
 		r = m < 0 ? -1 : attach(m, target);
 		if (m >= 0)
 			close(m);
@@ -358,7 +359,7 @@ int mounts_build(struct plan *plan, char **err)
 	}
 	if (open_sources(&c, plan) < 0)
 		return -1;
-	int root = tmpfs_fd("0755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	int root = tmpfs_fd("0755", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
 	if (root < 0 || move_mount(root, "", AT_FDCWD, NEWROOT, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
 		*err = xasprintf("cannot create the cell's root tmpfs: %s", strerror(errno));
 		return -1;

@@ -110,9 +110,14 @@ static void add_runtime(struct builder *b)
 		 "/proc", b->p->unshare_pid ? "fresh procfs of the cell's pid namespace"
 					     : "host /proc (unshare_pid = false)");
 	plan_add(pl, PLAN_DEV, NULL, "/dev", "minimal /dev");
-	plan_add(pl, PLAN_TMPFS, NULL, "/tmp", "private /tmp");
+	/* Files in a tmpfs are memory: without a size, filling /tmp takes the host's RAM (up to
+	 * the kernel's default of half of it) rather than the cell's share. */
+	int64_t mem = b->p->harden.limits.enabled ? b->p->harden.limits.memory : 0;
+	char *size = mem > 0 ? xasprintf("%lld", (long long)mem) : xstrdup("25%");
+	plan_add(pl, PLAN_TMPFS, NULL, "/tmp", "private /tmp")->data = xstrdup(size);
 	if (b->p->posture != POSTURE_PWRAP)
-		plan_add(pl, PLAN_TMPFS, NULL, "/var/tmp", "private /var/tmp");
+		plan_add(pl, PLAN_TMPFS, NULL, "/var/tmp", "private /var/tmp")->data = xstrdup(size);
+	free(size);
 	/* A fresh /run drops docker.sock, podman, containerd, D-Bus and every other daemon socket. */
 	plan_add(pl, PLAN_TMPFS, NULL, "/run", "fresh /run: no daemon sockets");
 	if (access("/run/systemd/resolve", F_OK) == 0 && b->p->net.mode == NET_HOST)
@@ -305,7 +310,10 @@ static int add_project(struct builder *b, struct session *s)
 		plan_add(&b->v->plan, PLAN_BIND_RW, b->v->project, b->v->project,
 			 "project, read-write");
 	}
-	harden_plan_protect(b->p, b->v->project, &b->v->plan);
+	/* brig check (no session) must not touch the project: protecting missing paths creates
+	 * placeholders on the host. The protected list itself is part of the hardening policy. */
+	if (s)
+		harden_plan_protect(b->p, b->v->project, &b->v->plan);
 	return 0;
 }
 

@@ -299,9 +299,30 @@ home = \"hidden\""
 }
 
 @test "a profile name cannot walk out of the profile directory" {
-	run "$BRIG" run ../../etc -- true
-	[ "$status" -ne 0 ]
+	# not a profile name, so it is taken as the command: nothing outside ~/.config/brig is read
+	run -127 "$BRIG" run ../../etc -- true
 	run "$BRIG" check ../x
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"not a valid profile name"* ]]
+}
+
+@test "the cell's /tmp is bounded by [limits] memory (25% of RAM without one)" {
+	profile small "[project]
+dir = \"~/projects/okb\"
+[limits]
+memory = \"64M\""
+	run --separate-stderr "$BRIG" run small --net none --direct -- sh -c 'dd if=/dev/zero of=/tmp/fill bs=1M count=100 2>&1; df -k /tmp | tail -1'
+	[[ "$output" == *"No space left"* ]]
+	[ "$(awk '{print $2}' <<<"${lines[-1]}")" -le 65536 ]
+	run "$BRIG" check small --json
+	[[ "$output" == *'"size": "67108864"'* ]]
+}
+
+@test "brig check creates nothing in the project" {
+	local before after
+	before=$(ls -A "$P")
+	run "$BRIG" check --json
+	[ "$status" -eq 0 ]
+	after=$(ls -A "$P")
+	[ "$before" = "$after" ]
 }
