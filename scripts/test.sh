@@ -62,14 +62,19 @@ if [ "$rc" -ne 0 ]; then
 fi
 
 # The TOML and profile fuzz targets, briefly (longer on demand: tests/fuzz/run-fuzz.sh SECONDS).
-step "fuzz: TOML parser, ${FUZZ_SECONDS:-20} s"
-if FUZZ_BUILD_DIR=$root/build-fuzz bash tests/fuzz/run-fuzz.sh "${FUZZ_SECONDS:-20}" >"$log/fuzz.log" 2>&1; then
-	passed=$((passed + 1))
-	grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' "$log/fuzz.log" | tail -1 | sed 's/^/   /'
-else
-	note_fail "fuzzer found a crash (see $log/fuzz.log)"
-	tail -30 "$log/fuzz.log"
-fi
+for target in toml profile; do
+	script=tests/fuzz/run-fuzz.sh
+	[ "$target" = profile ] && script=tests/fuzz/run-fuzz-profile.sh
+	[ -f "$script" ] || continue
+	step "fuzz: $target, ${FUZZ_SECONDS:-20} s"
+	if FUZZ_BUILD_DIR=$root/build-fuzz bash "$script" "${FUZZ_SECONDS:-20}" >"$log/fuzz-$target.log" 2>&1; then
+		passed=$((passed + 1))
+		grep -E 'stat::number_of_executed_units' "$log/fuzz-$target.log" | tail -1 | sed 's/^/   /'
+	else
+		note_fail "fuzzing $target found a crash (see $log/fuzz-$target.log)"
+		tail -30 "$log/fuzz-$target.log"
+	fi
+done
 
 run_bats() { # label, brig binary, user(optional)
 	local label=$1 bin=$2 user=${3:-}
