@@ -34,6 +34,8 @@ struct scan_run {
 	unsigned char *buf;
 	size_t cap;
 	int pipe_like; /* the path is a pipe or device: a short read is not the end */
+	struct scan_finding *found; /* one file's findings, reported in order of offset */
+	size_t nfound, capfound;
 };
 
 static void usage(FILE *out)
@@ -58,8 +60,28 @@ static void usage(FILE *out)
 static int on_finding(const struct scan_finding *f, void *ctx)
 {
 	struct scan_run *run = ctx;
-	report_add(run->rep, run->file, NULL, f);
+	if (run->nfound == run->capfound) {
+		run->capfound = run->capfound ? 2 * run->capfound : 16;
+		run->found = xreallocarray(run->found, run->capfound, sizeof *run->found);
+	}
+	run->found[run->nfound++] = *f;
 	return 0;
+}
+
+static int by_offset(const void *a, const void *b)
+{
+	const struct scan_finding *x = a, *y = b;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Findings arrive when their line ends, decoded ones later: report them in file order. */
+static void flush_findings(struct scan_run *run)
+{
+	if (run->nfound > 1)
+		qsort(run->found, run->nfound, sizeof *run->found, by_offset);
+	for (size_t i = 0; i < run->nfound; i++)
+		report_add(run->rep, run->file, NULL, &run->found[i]);
+	run->nfound = 0;
 }
 
 /* Fills buf. From a regular file a short read is the end of it: one read call per small file
@@ -127,6 +149,7 @@ static void scan_one(const char *path, void *ctx)
 		log_err("scan: scanning %s failed inside the engine", path);
 		run->errors++;
 	}
+	flush_findings(run);
 out:
 	if (!is_stdin)
 		close(fd);
@@ -238,6 +261,7 @@ int cmd_scan(int argc, char **argv)
 	size_t count = report_count(run.rep);
 	report_finish(run.rep, run.files, run.bytes);
 	free(run.buf);
+	free(run.found);
 	if (fmt == REPORT_TEXT && isatty(2))
 		fprintf(stderr, "brig scan: %zu finding%s in %zu file%s\n", count, count == 1 ? "" : "s",
 		        run.files, run.files == 1 ? "" : "s");

@@ -20,11 +20,12 @@ void scan_decode_note(struct scan_stream *st, uint64_t to)
 {
 	if (st->depth)
 		return;
-	for (size_t k = 0; k < st->njobs; k++)
-		if (to - st->jobs[k].seen < 16)
-			return; /* the same run, seen again a few bytes on */
-	if (st->njobs == JOBS_MAX)
-		return;
+	if (st->njobs && to - st->jobs[st->njobs - 1].seen < 16)
+		return; /* the same run, seen again a few bytes on */
+	if (st->njobs == st->capjobs) {
+		st->capjobs = st->capjobs ? 2 * st->capjobs : 4;
+		st->jobs = xreallocarray(st->jobs, st->capjobs, sizeof *st->jobs);
+	}
 	st->jobs[st->njobs++] = (struct decode_job){.seen = to};
 }
 

@@ -427,7 +427,7 @@ struct scan_stream *scan_stream_open(const struct scan_db *db, scan_finding_fn c
 		return NULL;
 	/* One allocation; only the header is cleared (a file scan opens one stream per file). */
 	struct scan_stream *st = xmalloc(sizeof *st + db->hist + db->holdback + 1);
-	memset(st, 0, offsetof(struct scan_stream, jobs));
+	memset(st, 0, offsetof(struct scan_stream, pend));
 	if (hs_open_stream(db->hs, 0, &st->hs) != HS_SUCCESS) {
 		free(st);
 		return NULL;
@@ -470,6 +470,9 @@ int scan_stream_feed(struct scan_stream *st, const void *buf, size_t len)
 
 static void stream_free(struct scan_stream *st)
 {
+	for (size_t k = 0; k < st->njobs; k++)
+		free(st->jobs[k].bytes);
+	free(st->jobs);
 	free(st);
 }
 

@@ -20,7 +20,6 @@
 #define RECENT_MAX 8
 #define NMATCH 16
 #define DECODE_MAX 600 /* longest base64 run decoded after its token prefix */
-#define JOBS_MAX 8
 
 struct rule_rt {
 	const struct scan_rule *rule;
@@ -72,17 +71,18 @@ struct scan_stream {
 	int stopped;
 	int failed;
 	int depth; /* 1 inside a decoded run: runs are not decoded twice */
-	size_t njobs, npend;
+	size_t njobs, capjobs, npend;
 	unsigned nrecent, recent_next;
 	unsigned char *win; /* holdback + 1 bytes: one capture window */
-	/* Arrays below are not cleared at open: their counts above say what is valid. */
+	/* Base64 runs waiting to be decoded: usually none, as many as one chunk holds. */
 	struct decode_job {
 		uint64_t seen;  /* where Vectorscan saw an encoded token prefix inside a run */
 		uint64_t start; /* the run's first byte we have */
 		size_t len;
 		int exact;      /* the run starts there (else its alignment is unknown) */
 		unsigned char *bytes;
-	} jobs[JOBS_MAX];
+	} *jobs;
+	/* Arrays below are not cleared at open: their counts above say what is valid. */
 	struct pending pend[PEND_MAX];
 	struct recent recent[RECENT_MAX];
 	unsigned char hist[]; /* ring of db->hist bytes, then the capture window */

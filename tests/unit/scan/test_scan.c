@@ -448,8 +448,26 @@ static void test_binaryish_input(void **state)
 	free(buf);
 }
 
-/* Random documents with planted tokens: random chunking must find exactly what one buffer
- * finds, and blocking mode must release every byte once, in order. */
+static void b64(const char *in, char *out)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(in), o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)(unsigned char)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)(unsigned char)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)in[i + 2];
+		out[o++] = abc[v >> 18];
+		out[o++] = abc[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? abc[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? abc[v & 63] : '=';
+	}
+	out[o] = 0;
+}
+
+/* Random documents with planted tokens, plain and base64: random chunking must find exactly
+ * what one buffer finds, and blocking mode must release every byte once, in order. */
 static void test_random_chunking(void **state)
 {
 	(void)state;
@@ -459,9 +477,14 @@ static void test_random_chunking(void **state)
 		char *doc = malloc(cap + 200);
 		while (n < cap) {
 			if (rnd(600) == 0) {
-				char tok[64];
+				char tok[64], enc[96];
 				make_crc_token(tok, rnd(2) ? "gh" "p_" : "np" "m_", rnd(4) == 0);
-				n += (size_t)sprintf(doc + n, " %s\n", tok);
+				if (rnd(3) == 0) { /* some hidden in base64 */
+					b64(tok, enc);
+					n += (size_t)sprintf(doc + n, " %s\n", enc);
+				} else {
+					n += (size_t)sprintf(doc + n, " %s\n", tok);
+				}
 			} else {
 				doc[n++] = rnd(500) == 0 ? 0 : noise[rnd(sizeof noise - 1)];
 			}
@@ -481,31 +504,17 @@ static void test_random_chunking(void **state)
 		assert_int_equal(scan_stream_close(st), 0);
 		assert_true(whole.n > 10 && whole.n < MAXF);
 		assert_int_equal(part.n, whole.n);
-		for (size_t i = 0; i < whole.n; i++)
-			assert_true(same_finding(&whole.f[i], &part.f[i]));
+		for (size_t i = 0; i < whole.n; i++) {
+			int ok = 0;
+			for (size_t j = 0; j < part.n && !ok; j++)
+				ok = same_finding(&whole.f[i], &part.f[j]);
+			assert_true(ok);
+		}
 		assert_int_equal(out.len, n);
 		assert_memory_equal(out.buf, doc, n);
 		free(out.buf);
 		free(doc);
 	}
-}
-
-static void b64(const char *in, char *out)
-{
-	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(in), o = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)(unsigned char)in[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)(unsigned char)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)in[i + 2];
-		out[o++] = abc[v >> 18];
-		out[o++] = abc[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? abc[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < n ? abc[v & 63] : '=';
-	}
-	out[o] = 0;
 }
 
 /* Tokens inside base64 (a Kubernetes Secret, an encoded JSON config) are decoded and found,
@@ -539,8 +548,12 @@ static void test_base64_decoding(void **state)
 		struct found part;
 		feed_chunked(doc, sizes[s], &part);
 		assert_int_equal(part.n, whole.n);
-		for (size_t i = 0; i < whole.n; i++)
-			assert_true(same_finding(&whole.f[i], &part.f[i]));
+		for (size_t i = 0; i < whole.n; i++) {
+			int ok = 0;
+			for (size_t j = 0; j < part.n && !ok; j++)
+				ok = same_finding(&whole.f[i], &part.f[j]);
+			assert_true(ok);
+		}
 	}
 }
 
