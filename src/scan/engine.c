@@ -187,10 +187,9 @@ struct pending *scan_add_pending(struct scan_stream *st, uint32_t rule, const un
 		st->npend--;
 		i--;
 	}
-	if (st->npend == PEND_MAX) {
-		emit(st, &st->pend[0]);
-		memmove(st->pend, st->pend + 1, (PEND_MAX - 1) * sizeof *st->pend);
-		st->npend--;
+	if (st->npend == st->cappend) {
+		st->cappend = st->cappend ? 2 * st->cappend : 8;
+		st->pend = xreallocarray(st->pend, st->cappend, sizeof *st->pend);
 	}
 	struct pending *p = &st->pend[st->npend++];
 	memset(p, 0, sizeof *p);
@@ -427,7 +426,7 @@ struct scan_stream *scan_stream_open(const struct scan_db *db, scan_finding_fn c
 		return NULL;
 	/* One allocation; only the header is cleared (a file scan opens one stream per file). */
 	struct scan_stream *st = xmalloc(sizeof *st + db->hist + db->holdback + 1);
-	memset(st, 0, offsetof(struct scan_stream, pend));
+	memset(st, 0, offsetof(struct scan_stream, recent));
 	if (hs_open_stream(db->hs, 0, &st->hs) != HS_SUCCESS) {
 		free(st);
 		return NULL;
@@ -473,6 +472,7 @@ static void stream_free(struct scan_stream *st)
 	for (size_t k = 0; k < st->njobs; k++)
 		free(st->jobs[k].bytes);
 	free(st->jobs);
+	free(st->pend);
 	free(st);
 }
 

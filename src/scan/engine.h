@@ -16,7 +16,6 @@
 
 /* How far around a finding to look for the end of its line and a `brig:allow` marker. */
 #define LINE_CTX 256
-#define PEND_MAX 32
 #define RECENT_MAX 8
 #define NMATCH 16
 #define DECODE_MAX 600 /* longest base64 run decoded after its token prefix */
@@ -71,7 +70,7 @@ struct scan_stream {
 	int stopped;
 	int failed;
 	int depth; /* 1 inside a decoded run: runs are not decoded twice */
-	size_t njobs, capjobs, npend;
+	size_t njobs, capjobs, npend, cappend;
 	unsigned nrecent, recent_next;
 	unsigned char *win; /* holdback + 1 bytes: one capture window */
 	/* Base64 runs waiting to be decoded: usually none, as many as one chunk holds. */
@@ -82,8 +81,9 @@ struct scan_stream {
 		int exact;      /* the run starts there (else its alignment is unknown) */
 		unsigned char *bytes;
 	} *jobs;
+	/* Findings waiting for their line to end: usually a few, as many as one chunk holds. */
+	struct pending *pend;
 	/* Arrays below are not cleared at open: their counts above say what is valid. */
-	struct pending pend[PEND_MAX];
 	struct recent recent[RECENT_MAX];
 	unsigned char hist[]; /* ring of db->hist bytes, then the capture window */
 };

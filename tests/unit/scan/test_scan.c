@@ -231,6 +231,25 @@ static void test_placeholders_and_allow(void **state)
 	assert_int_equal(fs.f[0].line, 2);
 }
 
+/* Many findings in one chunk: each still waits for its line, so brig:allow works for all. */
+static void test_many_findings_one_chunk(void **state)
+{
+	(void)state;
+	char *doc = malloc(60 * 80), tok[64];
+	size_t n = 0, allowed = 0;
+	for (int i = 0; i < 60; i++) {
+		make_crc_token(tok, "gh" "p_", 0);
+		n += (size_t)sprintf(doc + n, "t%d = \"%s\"%s\n", i, tok, i % 3 ? "" : " # brig:allow");
+		allowed += i % 3 == 0;
+	}
+	struct found fs = {0};
+	assert_int_equal(scan_buffer(db(), doc, n, collect, &fs), 0);
+	assert_int_equal(fs.n, 60 - allowed);
+	for (size_t i = 0; i < fs.n; i++)
+		assert_true(fs.f[i].line % 3 != 1);
+	free(doc);
+}
+
 /* A document holding one secret of many kinds. */
 static char *build_doc(void)
 {
@@ -565,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_github_checksum),
 		cmocka_unit_test(test_age_and_markers),
 		cmocka_unit_test(test_placeholders_and_allow),
+		cmocka_unit_test(test_many_findings_one_chunk),
 		cmocka_unit_test(test_split_across_chunks),
 		cmocka_unit_test(test_blocking_mode),
 		cmocka_unit_test(test_known_values),
