@@ -17,6 +17,12 @@
  *    A finding is reported before any byte of that secret is released; returning nonzero from
  *    the finding callback trips the stream: nothing more is released.
  *
+ * Tokens stored base64-encoded are decoded and found too (finding.encoding = "base64").
+ *
+ * Threads: a database is shared by all threads; a stream is used by one thread at a time (the
+ * thread that opened it keeps the Vectorscan scratch it needs). Callbacks run outside
+ * Vectorscan and may open other streams.
+ *
  * Findings never carry the secret: only a redacted preview. Nothing here logs.
  */
 #ifndef BRIG_SCAN_SCAN_H
@@ -87,7 +93,8 @@ int scan_stream_close(struct scan_stream *st);
 void scan_stream_abort(struct scan_stream *st);
 
 /* Whole-buffer and whole-file conveniences. 0 clean or all reported, 1 stopped by callback,
- * -1 error (scan_file: errno set). */
+ * -1 error (scan_file: errno set). scan_file() reads any file, binary or not ("-": stdin);
+ * `brig scan` skips files with a NUL byte in their first 8 KiB. */
 int scan_buffer(const struct scan_db *db, const void *buf, size_t len, scan_finding_fn cb,
                 void *ctx);
 int scan_file(const struct scan_db *db, const char *path, scan_finding_fn cb, void *ctx);
