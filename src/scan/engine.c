@@ -18,6 +18,19 @@
  * pointers: a new database may reuse a freed one's address. */
 static __thread hs_scratch_t *tls_scratch;
 static __thread uint64_t tls_fits[4];
+/* Frees a thread's scratch when the thread ends (the broker may run streams in threads). */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p)
+{
+	hs_free_scratch(p);
+}
+
+static void scratch_key_init(void)
+{
+	pthread_key_create(&scratch_key, scratch_free);
+}
 
 static int scratch_for(const struct scan_db *db)
 {
@@ -26,6 +39,8 @@ static int scratch_for(const struct scan_db *db)
 			return 0;
 	if (hs_alloc_scratch(db->hs, &tls_scratch) != HS_SUCCESS)
 		return -1;
+	pthread_once(&scratch_once, scratch_key_init);
+	pthread_setspecific(scratch_key, tls_scratch);
 	memmove(tls_fits + 1, tls_fits, 3 * sizeof *tls_fits);
 	tls_fits[0] = db->serial;
 	return 0;
@@ -446,10 +461,22 @@ void scan_stream_hold(struct scan_stream *st, scan_release_fn rel, void *ctx)
 
 int scan_stream_feed(struct scan_stream *st, const void *buf, size_t len)
 {
+	/* Vectorscan takes at most 4 GiB per call. */
+	while (len > (1u << 30)) {
+		int rc = scan_stream_feed(st, buf, 1u << 30);
+		if (rc)
+			return rc;
+		buf = (const unsigned char *)buf + (1u << 30);
+		len -= 1u << 30;
+	}
 	if (st->failed)
 		return -1;
 	if (len == 0)
 		return st->stopped;
+	if (scratch_for(st->db) < 0) { /* fed from another thread than the one that opened it */
+		st->failed = 1;
+		return -1;
+	}
 	st->chunk = buf;
 	st->chunk_len = len;
 	st->lc_pos = st->total;
@@ -479,6 +506,8 @@ static void stream_free(struct scan_stream *st)
 int scan_stream_close(struct scan_stream *st)
 {
 	int rc = 0;
+	if (scratch_for(st->db) < 0)
+		st->failed = 1;
 	if (hs_close_stream(st->hs, tls_scratch, st->failed ? NULL : on_match, st) != HS_SUCCESS)
 		st->failed = 1;
 	scan_decode_run(st, 1);
@@ -503,20 +532,9 @@ int scan_buffer(const struct scan_db *db, const void *buf, size_t len, scan_find
 	struct scan_stream *st = scan_stream_open(db, cb, ctx);
 	if (!st)
 		return -1;
-	const unsigned char *p = buf;
-	/* Vectorscan takes at most 4 GiB per call. */
-	while (len) {
-		size_t n = len > (1u << 30) ? (1u << 30) : len;
-		int rc = scan_stream_feed(st, p, n);
-		if (rc) {
-			if (rc < 0) {
-				scan_stream_abort(st);
-				return -1;
-			}
-			break;
-		}
-		p += n;
-		len -= n;
+	if (scan_stream_feed(st, buf, len) < 0) {
+		scan_stream_abort(st);
+		return -1;
 	}
 	return scan_stream_close(st);
 }

@@ -19,9 +19,9 @@
  *
  * Tokens stored base64-encoded are decoded and found too (finding.encoding = "base64").
  *
- * Threads: a database is shared by all threads; a stream is used by one thread at a time (the
- * thread that opened it keeps the Vectorscan scratch it needs). Callbacks run outside
- * Vectorscan and may open other streams.
+ * Threads: a database is shared by all threads; a stream is used by one thread at a time
+ * (each thread keeps the Vectorscan scratch space it needs). Callbacks run outside Vectorscan
+ * and may open other streams.
  *
  * Findings never carry the secret: only a redacted preview. Nothing here logs.
  */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "scan/rules.h"
 #include "scan/scan.h"
@@ -229,6 +230,37 @@ static void test_placeholders_and_allow(void **state)
 	snprintf(text, sizeof text, "t = \"%s\" # brig:allow\nu = \"%s\"\n", tok, tok);
 	assert_int_equal(scan_str(text, &fs), 1);
 	assert_int_equal(fs.f[0].line, 2);
+}
+
+struct thread_job {
+	struct scan_stream *st;
+	const char *text;
+	int rc;
+};
+
+static void *feed_in_thread(void *arg)
+{
+	struct thread_job *j = arg;
+	j->rc = scan_stream_feed(j->st, j->text, strlen(j->text));
+	if (j->rc == 0)
+		j->rc = scan_stream_close(j->st);
+	return NULL;
+}
+
+/* A stream opened on one thread and fed on another: that thread gets its own scratch space. */
+static void test_other_thread(void **state)
+{
+	(void)state;
+	char tok[64], text[128];
+	make_crc_token(tok, "gh" "p_", 0);
+	snprintf(text, sizeof text, "token: %s\n", tok);
+	struct found fs = {0};
+	struct thread_job j = {scan_stream_open(db(), collect, &fs), text, -1};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, feed_in_thread, &j), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(j.rc, 0);
+	assert_int_equal(fs.n, 1);
 }
 
 /* Many findings in one chunk: each still waits for its line, so brig:allow works for all. */
@@ -585,6 +617,7 @@ int main(void)
 		cmocka_unit_test(test_age_and_markers),
 		cmocka_unit_test(test_placeholders_and_allow),
 		cmocka_unit_test(test_many_findings_one_chunk),
+		cmocka_unit_test(test_other_thread),
 		cmocka_unit_test(test_split_across_chunks),
 		cmocka_unit_test(test_blocking_mode),
 		cmocka_unit_test(test_known_values),
