@@ -40,6 +40,9 @@ struct cell {
 	 * once the cgroup holds pid 1 and the broker runs (pid 1 may start the command). The cgroup
 	 * attach (an RCU grace period on cgroup v1) and the broker's fork overlap with the mounts. */
 	int go[2];
+	/* pid 1 -> supervisor: the command's exit status, sent once every process of the cell is
+	 * gone, so the supervisor need not wait for the kernel to take the namespaces apart. */
+	int done[2];
 	pid_t pid1;
 };
 
@@ -159,6 +162,21 @@ static int status_to_exit(int st)
 	return BRIG_EXIT_FAIL;
 }
 
+static noreturn void finish(struct cell *c, int status)
+{
+	if (c->l->p->unshare_pid) {
+		/* Whatever the command left running dies now, and is reaped, before the status is
+		 * reported: a gated session's changes are complete once no process is left. */
+		kill(-1, SIGKILL);
+		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+			;
+	}
+	unsigned char b = (unsigned char)status;
+	ssize_t w = write(c->done[1], &b, 1);
+	(void)w;
+	_exit(status);
+}
+
 /* pid 1 of the cell: reaps every orphan (as init must), passes signals on to the command, serves
  * the network hooks, and leaves with the command's status, which ends the pid namespace. */
 static noreturn void pid1_loop(struct cell *c, pid_t cmd, const sigset_t *mask)
@@ -189,7 +207,7 @@ static noreturn void pid1_loop(struct cell *c, pid_t cmd, const sigset_t *mask)
 		pid_t w;
 		while ((w = waitpid(-1, &st, WNOHANG)) > 0)
 			if (w == cmd)
-				_exit(status_to_exit(st));
+				finish(c, status_to_exit(st));
 	}
 }
 
@@ -200,6 +218,7 @@ static noreturn void cell_main(struct cell *c, const sigset_t *mask)
 	/* If the supervisor dies, pid 1 dies, and with it every process of the cell. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	close(c->go[1]);
+	close(c->done[0]);
 	char b;
 	if (read(c->go[0], &b, 1) != 1 || b != 'g')
 		_exit(BRIG_EXIT_FAIL); /* the supervisor gave up; it said why */
@@ -253,14 +272,24 @@ static int supervise(struct cell *c, const sigset_t *mask)
 	int sfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	tty_relay_start(&c->tty);
 	int status = BRIG_EXIT_FAIL;
+	int done = 0;
 	for (;;) {
-		struct pollfd pfd[4] = {{.fd = sfd, .events = POLLIN}};
-		size_t n = 1 + tty_relay_pollfds(&c->tty, &pfd[1]);
+		struct pollfd pfd[5] = {{.fd = sfd, .events = POLLIN}, {.fd = c->done[0], .events = POLLIN}};
+		size_t n = 2 + tty_relay_pollfds(&c->tty, &pfd[2]);
 		if (poll(pfd, n, -1) < 0 && errno != EINTR)
 			break;
-		tty_relay_service(&c->tty, &pfd[1]);
+		tty_relay_service(&c->tty, &pfd[2]);
+		if (pfd[1].revents & (POLLIN | POLLHUP)) {
+			unsigned char b;
+			if (read(c->done[0], &b, 1) == 1) {
+				status = b;
+				done = 1;
+			} else {
+				close(c->done[0]); /* pid 1 died without a word: its wait status says why */
+				c->done[0] = -1;
+			}
+		}
 		struct signalfd_siginfo si;
-		int done = 0;
 		while (read(sfd, &si, sizeof si) == sizeof si) {
 			if (si.ssi_signo == SIGWINCH) {
 				tty_relay_winch(&c->tty);
@@ -269,10 +298,12 @@ static int supervise(struct cell *c, const sigset_t *mask)
 				pid_t w;
 				while ((w = waitpid(-1, &st, WNOHANG)) > 0)
 					if (w == c->pid1) {
-						status = status_to_exit(st);
+						if (!done)
+							status = status_to_exit(st);
 						done = 1;
+						c->pid1 = -1;
 					}
-			} else {
+			} else if (c->pid1 > 0) {
 				kill(c->pid1, (int)si.ssi_signo);
 			}
 		}
@@ -286,7 +317,7 @@ static int supervise(struct cell *c, const sigset_t *mask)
 
 int launch_run(struct launch *l)
 {
-	struct cell c = {.l = l, .go = {-1, -1}};
+	struct cell c = {.l = l, .go = {-1, -1}, .done = {-1, -1}};
 	char *err = NULL;
 	int status = BRIG_EXIT_FAIL;
 	sigset_t mask;
@@ -302,7 +333,7 @@ int launch_run(struct launch *l)
 		log_warn("network mode \"host\": this cell reaches every host the machine can "
 			 "reach, unfiltered");
 	}
-	if (pipe2(c.go, O_CLOEXEC) < 0) {
+	if (pipe2(c.go, O_CLOEXEC) < 0 || pipe2(c.done, O_CLOEXEC) < 0) {
 		err = xasprintf("pipe: %s", strerror(errno));
 		goto out;
 	}
@@ -318,6 +349,8 @@ int launch_run(struct launch *l)
 		cell_main(&c, &mask);
 	close(c.go[0]);
 	c.go[0] = -1;
+	close(c.done[1]);
+	c.done[1] = -1;
 	if (write_id_maps(c.pid1, &err) < 0 || write(c.go[1], "g", 1) != 1 ||
 	    harden_limits_attach(l->p, l->session, c.pid1, &err) < 0 ||
 	    (c.net && net_cell_start_broker(c.net, c.pid1, &err) < 0) ||
@@ -341,6 +374,9 @@ out:
 		net_cell_stop(c.net);
 		net_cell_free(c.net);
 	}
+	for (int i = 0; i < 2; i++)
+		if (c.done[i] >= 0)
+			close(c.done[i]);
 	if (c.go[0] >= 0)
 		close(c.go[0]);
 	if (c.go[1] >= 0)
