@@ -7,11 +7,12 @@ cd "$(dirname "$0")"
 root=$(cd .. && pwd)
 brig=${BRIG:-$root/build/brig}
 runs=${RUNS:-200}
-mkdir -p out
+out=${OUT:-$PWD/out}
+mkdir -p "$out"
 command -v hyperfine >/dev/null || { echo "hyperfine missing: bash scripts/install-deps.sh --bench"; exit 1; }
 
 # srt from npm into bench/node_modules (not committed).
-if [ ! -x node_modules/.bin/srt ]; then
+if [ ! -x node_modules/.bin/srt ] && [ -w . ]; then
 	npm install --no-audit --no-fund --silent --prefix . @anthropic-ai/sandbox-runtime >/dev/null 2>&1 || true
 fi
 
@@ -29,5 +30,5 @@ cmds=(
 if [ -x "$OLDPWD/node_modules/.bin/srt" ]; then
 	cmds+=(-n "srt true" "$OLDPWD/node_modules/.bin/srt true")
 fi
-hyperfine -N --warmup 20 --runs "$runs" --export-markdown "$OLDPWD/out/startup.md" \
-	--export-json "$OLDPWD/out/startup.json" "${cmds[@]}"
+hyperfine -N --warmup 20 --runs "$runs" --export-markdown "$out/startup.md" \
+	--export-json "$out/startup.json" "${cmds[@]}"

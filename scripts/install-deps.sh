@@ -15,7 +15,7 @@ test_pkgs=(
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [ "${1:-}" = "--bench" ]; then
-  want+=(bubblewrap hyperfine tinyproxy)
+  want+=(bubblewrap hyperfine tinyproxy ripgrep) # srt needs bwrap, socat and rg
   # srt and secretlint come from npm; node itself is whatever the machine has.
   command -v npm >/dev/null || want+=(nodejs npm)
 fi
