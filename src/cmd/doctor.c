@@ -18,6 +18,7 @@
 
 #include "cmd/cmd.h"
 #include "net/nft.h"
+#include "util/fileio.h"
 #include "util/log.h"
 #include "util/xalloc.h"
 
@@ -43,16 +44,6 @@ static int read_int(const char *path, long *out)
 	return rc;
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 /* Runs fn in a child so that probing never changes brig's own namespaces. */
 static int in_child(int (*fn)(void *), void *arg)
 {
@@ -75,11 +66,11 @@ static int enter_userns(int extra)
 		return -1;
 	char map[64];
 	snprintf(map, sizeof map, "%u %u 1", uid, uid);
-	write_str("/proc/self/setgroups", "deny");
-	if (write_str("/proc/self/uid_map", map) < 0)
+	write_string_file("/proc/self/setgroups", "deny");
+	if (write_string_file("/proc/self/uid_map", map) < 0)
 		return -1;
 	snprintf(map, sizeof map, "%u %u 1", gid, gid);
-	return write_str("/proc/self/gid_map", map);
+	return write_string_file("/proc/self/gid_map", map);
 }
 
 static int probe_userns(void *a)

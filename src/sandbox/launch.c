@@ -25,6 +25,7 @@
 #include "sandbox/tty.h"
 #include "sandbox/view.h"
 #include "session/session.h"
+#include "util/fileio.h"
 #include "util/log.h"
 
 extern char **environ;
@@ -65,38 +66,26 @@ static void unblock_all(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, s, strlen(s));
-	int e = errno;
-	close(fd);
-	errno = e;
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 /* The cell sees the caller's own uid and gid and nothing else: never root unless the caller is
  * root, and then a root without capabilities once the command runs. */
 static int write_id_maps(pid_t pid, char **err)
 {
 	char path[64], map[64];
 	snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
-	if (write_file(path, "deny") < 0 && errno != ENOENT) {
+	if (write_string_file(path, "deny") < 0 && errno != ENOENT) {
 		*err = xasprintf("cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
 	snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
 	snprintf(map, sizeof map, "%u %u 1\n", (unsigned)getuid(), (unsigned)getuid());
-	if (write_file(path, map) < 0) {
+	if (write_string_file(path, map) < 0) {
 		*err = xasprintf("cannot map the user id into the cell (%s): %s", path,
 				 strerror(errno));
 		return -1;
 	}
 	snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
 	snprintf(map, sizeof map, "%u %u 1\n", (unsigned)getgid(), (unsigned)getgid());
-	if (write_file(path, map) < 0) {
+	if (write_string_file(path, map) < 0) {
 		*err = xasprintf("cannot map the group id into the cell (%s): %s", path,
 				 strerror(errno));
 		return -1;
@@ -232,7 +221,7 @@ static noreturn void cell_main(struct cell *c, const sigset_t *mask)
 		goto fail;
 	/* The cell gets no nested user namespaces: they are the door to most kernel attack
 	 * surface a cell has (mount, netfilter and bpf code written for real root). */
-	if (write_file("/proc/sys/user/max_user_namespaces", "0") < 0 && l->p->unshare_pid)
+	if (write_string_file("/proc/sys/user/max_user_namespaces", "0") < 0 && l->p->unshare_pid)
 		log_warn("cannot disable nested user namespaces in the cell: %s", strerror(errno));
 	prctl(PR_SET_DUMPABLE, 0); /* the command may not ptrace or read pid 1's fds */
 	if (!l->p->unshare_pid)

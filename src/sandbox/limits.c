@@ -14,6 +14,7 @@
 
 #include "sandbox/harden_policy.h"
 #include "util/log.h"
+#include "util/fileio.h"
 #include "util/xalloc.h"
 
 static char *read_small(const char *path)
@@ -33,15 +34,11 @@ static char *read_small(const char *path)
 static int write_small(const char *dir, const char *file, const char *s)
 {
 	char *path = xasprintf("%s/%s", dir, file);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	free(path);
-	if (fd < 0)
-		return -1;
-	ssize_t n = write(fd, s, strlen(s));
+	int rc = write_string_file(path, s);
 	int e = errno;
-	close(fd);
+	free(path);
 	errno = e;
-	return n == (ssize_t)strlen(s) ? 0 : -1;
+	return rc;
 }
 
 /* The cgroup2 mount from mountinfo: /sys/fs/cgroup on unified hosts, /sys/fs/cgroup/unified on
