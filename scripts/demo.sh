@@ -33,6 +33,10 @@ export DEMO_API_TOKEN=not-for-the-agent
 
 say "ls   # on the host: a gated session keeps the agent's changes until you apply them"
 ls
-say "brig check --json | head   # the whole policy, every mount"
+say "brig review   # what the agent changed, with findings"
+"$brig" review || true
+say "brig apply && ls"
+"$brig" apply && ls
+say "brig check | head   # the whole policy: every mount, namespace, variable, rule"
 "$brig" check | sed -n '1,12p'
 echo "..."
