@@ -41,6 +41,16 @@ static void usage(FILE *out, const char *cmd)
 		cmd);
 }
 
+/* The mount view as the audit log keeps it: one "kind path" string per step. */
+static json_t *view_json(const struct plan *pl)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < pl->n; i++)
+		json_array_append_new(a, json_sprintf("%s %s", plan_kind_name(pl->e[i].kind),
+						      pl->e[i].dst));
+	return a;
+}
+
 static int run_profile(struct profile *p, char **args, size_t nargs)
 {
 	struct session s = {.events_fd = -1};
@@ -69,9 +79,10 @@ static int run_profile(struct profile *p, char **args, size_t nargs)
 	command_build(p, v.init_script, v.workdir, args, nargs, &l.argv);
 	if (!l.argv.n)
 		strv_push(&l.argv, p->shell);
-	session_event(&s, json_pack("{s:s, s:s, s:s, s:s, s:s}", "event", "start", "profile",
+	session_event(&s, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "event", "start", "profile",
 				    p->name, "project", v.project, "network", net_mode_name(p->net.mode),
-				    "review", p->review.gated ? "gated" : "direct"));
+				    "review", p->review.gated ? "gated" : "direct", "view",
+				    view_json(&v.plan)));
 	status = launch_run(&l);
 	session_event(&s, json_pack("{s:s, s:i}", "event", "exit", "status", status));
 	session_finish(&s, status);

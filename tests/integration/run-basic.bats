@@ -178,3 +178,17 @@ teardown() { brig_teardown; }
 	run "$BRIG" frobnicate
 	[ "$status" -eq 2 ]
 }
+
+@test "the session's audit log records the start with the mount view, and the exit" {
+	cell --net none --direct -- true
+	[ "$status" -eq 0 ]
+	run "$BRIG" log --json
+	[ "$status" -eq 0 ]
+	python3 -c '
+import json, sys
+ev = [json.loads(l) for l in sys.stdin if l.strip()]
+start = [e for e in ev if e.get("event") == "start"][0]
+assert "proc /proc" in start["view"] and "tmpfs '"$HOME"'" in start["view"], start["view"]
+assert [e for e in ev if e.get("event") == "exit"][0]["status"] == 0
+' <<<"$output"
+}
