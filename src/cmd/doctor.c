@@ -18,6 +18,7 @@
 
 #include "cmd/cmd.h"
 #include "net/nft.h"
+#include "sandbox/limits.h"
 #include "util/fileio.h"
 #include "util/log.h"
 #include "util/xalloc.h"
@@ -194,60 +195,22 @@ static void check_seccomp(void)
 	report(ok, "seccomp filters", detail, "the syscall filter cannot be applied; needs CONFIG_SECCOMP_FILTER");
 }
 
-/* Where cgroup v2 is mounted: /sys/fs/cgroup on unified hosts, /sys/fs/cgroup/unified on
- * hybrid ones (v1 controllers elsewhere, so v2 there has none to give). */
-static char *cgroup2_mount(void)
-{
-	FILE *f = fopen("/proc/self/mounts", "re");
-	char dev[256], dir[512], type[64];
-	char *found = NULL;
-	while (f && !found && fscanf(f, "%255s %511s %63s %*[^\n]", dev, dir, type) == 3)
-		if (!strcmp(type, "cgroup2"))
-			found = xstrdup(dir);
-	if (f)
-		fclose(f);
-	return found;
-}
-
 static void check_cgroup(void)
 {
-	char *mnt = cgroup2_mount();
-	char detail[700] = "";
-	if (mnt)
-		snprintf(detail, sizeof detail, "mounted at %s", mnt);
-	report(mnt != NULL, "cgroup v2", detail,
+	struct limits_probe pr;
+	limits_probe(&pr);
+	char detail[600] = "";
+	if (pr.mount)
+		snprintf(detail, sizeof detail, "mounted at %s", pr.mount);
+	report(pr.mount != NULL, "cgroup v2", detail,
 	       "memory, pids and cpu limits fall back to rlimits; boot with "
 	       "systemd.unified_cgroup_hierarchy=1");
-	if (!mnt)
-		return;
-	FILE *f = fopen("/proc/self/cgroup", "re");
-	char line[512] = "", *path = NULL;
-	while (f && fgets(line, sizeof line, f))
-		if (!strncmp(line, "0::", 3)) {
-			line[strcspn(line, "\n")] = '\0';
-			path = xasprintf("%s%s", mnt, strcmp(line + 3, "/") ? line + 3 : "");
-		}
-	if (f)
-		fclose(f);
-	char *ctl = path ? xasprintf("%s/cgroup.controllers", path) : NULL;
-	FILE *cf = ctl ? fopen(ctl, "re") : NULL;
-	char controllers[256] = "";
-	if (cf) {
-		if (!fgets(controllers, sizeof controllers, cf))
-			controllers[0] = '\0';
-		controllers[strcspn(controllers, "\n")] = '\0';
-		fclose(cf);
+	if (pr.mount) {
+		snprintf(detail, sizeof detail, "%s", pr.delegated ? pr.parent : pr.why);
+		report(pr.delegated, "cgroup v2 delegation (memory, pids)", detail,
+		       limits_delegation_help());
 	}
-	int writable = path && access(path, W_OK) == 0;
-	int has = strstr(controllers, "memory") && strstr(controllers, "pids");
-	snprintf(detail, sizeof detail, "%s: %s, controllers: %s", path ? path : "?",
-		 writable ? "writable" : "not writable", controllers[0] ? controllers : "none");
-	report(writable && has, "cgroup v2 delegation (memory, pids)", detail,
-	       "limits use rlimits (per process, weaker: RLIMIT_NPROC counts all your processes); run "
-	       "brig inside a delegated scope: systemd-run --user --scope -p Delegate=yes brig run ...");
-	free(ctl);
-	free(path);
-	free(mnt);
+	limits_probe_free(&pr);
 }
 
 int cmd_doctor(int argc, char **argv)

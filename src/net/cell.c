@@ -211,7 +211,8 @@ int net_cell_setup_inside(struct net_cell *nc, char **err)
 		close(nc->pub_fd[i]);
 		nc->pub_fd[i] = -1;
 	}
-	if (capture_loopback_up(err) < 0 || capture_setup(PORT_TRANS, err) < 0)
+	/* loopback is up already: the launcher brings it up for every network namespace */
+	if (capture_setup(PORT_TRANS, err) < 0)
 		return -1;
 	int fds[NFDS];
 	fds[FD_HTTP] = inside_listener(AF_INET, SOCK_STREAM, PORT_HTTP);

@@ -4,7 +4,7 @@
  * Order of calls (launch.c):
  *   supervisor, before clone:  net_cell_new, net_cell_plan, net_cell_env
  *   pid 1 of the cell, inside its new network namespace, before pivot_root (it still holds
- *   capabilities in the cell's user namespace):  net_cell_setup_inside
+ *   capabilities in the cell's user namespace, and loopback is up):  net_cell_setup_inside
  *   pid 1, in its wait loop: polls net_cell_inside_fd() and calls net_cell_inside_event()
  *   supervisor, after clone:   net_cell_start_broker; at exit: net_cell_stop, net_cell_free */
 #ifndef BRIG_NET_CELL_H

@@ -2,14 +2,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -18,6 +16,7 @@
 #include <unistd.h>
 
 #include "gate/gate.h"
+#include "net/capture.h"
 #include "net/cell.h"
 #include "profile/profile.h"
 #include "sandbox/harden.h"
@@ -91,21 +90,6 @@ static int write_id_maps(pid_t pid, char **err)
 		return -1;
 	}
 	return 0;
-}
-
-static int loopback_up(char **err)
-{
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr = {0};
-	strcpy(ifr.ifr_name, "lo");
-	int ok = s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	ok = ok && ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
-	if (!ok)
-		*err = xasprintf("cannot bring up the cell's loopback interface: %s", strerror(errno));
-	if (s >= 0)
-		close(s);
-	return ok ? 0 : -1;
 }
 
 static noreturn void exec_command(struct cell *c)
@@ -213,7 +197,7 @@ static noreturn void cell_main(struct cell *c, const sigset_t *mask)
 		_exit(BRIG_EXIT_FAIL); /* the supervisor gave up; it said why */
 	if (sethostname("brig", 4) < 0)
 		log_warn("cannot set the cell's host name: %s", strerror(errno));
-	if (l->p->net.mode != NET_HOST && loopback_up(&err) < 0)
+	if (l->p->net.mode != NET_HOST && capture_loopback_up(&err) < 0)
 		goto fail;
 	if (c->net && net_cell_setup_inside(c->net, &err) < 0)
 		goto fail;
