@@ -131,31 +131,23 @@ static void rule_add(struct batch *bt, struct nftnl_rule *r)
 	mnl_nlmsg_batch_next(bt->b);
 }
 
-/* "ip daddr 127.0.0.0/8 VERDICT" in an inet table: the family test first, as nft adds it, so
- * that an IPv6 header is never read as IPv4. */
-static void rule_ipv4_loopback(struct batch *bt, const char *chain, int verdict)
+/* "ip daddr 127.0.0.0/8 VERDICT" and "ip6 daddr ::1 VERDICT" in an inet table: the family test
+ * first, as nft adds it, so that an IPv6 header is never read as IPv4. */
+static void rule_loopback(struct batch *bt, const char *chain, uint8_t family, int verdict)
 {
+	static const uint8_t v4_mask[4] = {255, 0, 0, 0}, v4_net[4] = {127, 0, 0, 0};
+	static const struct in6_addr v6_lo = IN6ADDR_LOOPBACK_INIT;
 	struct nftnl_rule *r = rule_new(chain);
-	uint8_t fam = NFPROTO_IPV4;
 	expr_meta(r, NFT_META_NFPROTO);
-	expr_cmp(r, NFT_CMP_EQ, &fam, 1);
-	uint32_t mask = htonl(0xff000000), net = htonl(0x7f000000);
-	expr_payload(r, IPV4_DADDR_OFFSET, 4);
-	expr_mask(r, &mask, 4);
-	expr_cmp(r, NFT_CMP_EQ, &net, 4);
-	expr_verdict(r, verdict);
-	rule_add(bt, r);
-}
-
-static void rule_ipv6_loopback(struct batch *bt, const char *chain, int verdict)
-{
-	struct nftnl_rule *r = rule_new(chain);
-	uint8_t fam = NFPROTO_IPV6;
-	expr_meta(r, NFT_META_NFPROTO);
-	expr_cmp(r, NFT_CMP_EQ, &fam, 1);
-	struct in6_addr lo = IN6ADDR_LOOPBACK_INIT;
-	expr_payload(r, IPV6_DADDR_OFFSET, 16);
-	expr_cmp(r, NFT_CMP_EQ, &lo, 16);
+	expr_cmp(r, NFT_CMP_EQ, &family, 1);
+	if (family == NFPROTO_IPV4) {
+		expr_payload(r, IPV4_DADDR_OFFSET, 4);
+		expr_mask(r, v4_mask, 4);
+		expr_cmp(r, NFT_CMP_EQ, v4_net, 4);
+	} else {
+		expr_payload(r, IPV6_DADDR_OFFSET, 16);
+		expr_cmp(r, NFT_CMP_EQ, &v6_lo, 16);
+	}
 	expr_verdict(r, verdict);
 	rule_add(bt, r);
 }
@@ -251,12 +243,12 @@ int nft_install_capture(int trans_port, char **err)
 	mnl_nlmsg_batch_next(bt.b);
 	add_table(&bt);
 	add_chain(&bt, "capture", "nat", -100, NF_ACCEPT);
-	rule_ipv4_loopback(&bt, "capture", NFT_RETURN);
-	rule_ipv6_loopback(&bt, "capture", NFT_RETURN);
+	rule_loopback(&bt, "capture", NFPROTO_IPV4, NFT_RETURN);
+	rule_loopback(&bt, "capture", NFPROTO_IPV6, NFT_RETURN);
 	rule_redirect_tcp(&bt, "capture", trans_port);
 	add_chain(&bt, "only_loopback", "filter", 0, NF_DROP);
-	rule_ipv4_loopback(&bt, "only_loopback", NF_ACCEPT);
-	rule_ipv6_loopback(&bt, "only_loopback", NF_ACCEPT);
+	rule_loopback(&bt, "only_loopback", NFPROTO_IPV4, NF_ACCEPT);
+	rule_loopback(&bt, "only_loopback", NFPROTO_IPV6, NF_ACCEPT);
 	rule_redirected_accept(&bt, "only_loopback");
 	nftnl_batch_end(mnl_nlmsg_batch_current(bt.b), bt.seq++);
 	mnl_nlmsg_batch_next(bt.b);
