@@ -11,19 +11,12 @@
 #include "profile/profile.h"
 #include "sandbox/env.h"
 #include "sandbox/view.h"
+#include "util/json_strv.h"
 #include "util/log.h"
 
 static const char *posture_name(enum posture p)
 {
 	return p == POSTURE_AGENT ? "agent" : p == POSTURE_SHELL ? "shell" : "pwrap";
-}
-
-static json_t *strv_json(const struct strv *sv)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < sv->n; i++)
-		json_array_append_new(a, json_string(sv->v[i]));
-	return a;
 }
 
 static json_t *namespaces_json(const struct profile *p)
@@ -82,7 +75,7 @@ static json_t *policy_json(const struct profile *p, const struct view *v, const 
 	json_object_set_new(j, "project",
 			    json_pack("{s:s, s:s, s:s, s:o}", "name", p->project_name, "dir",
 				      v->project ? v->project : p->project_dir, "shell", p->shell,
-				      "command", strv_json(&p->command)));
+				      "command", json_from_strv(&p->command)));
 	if (!p->sandbox) {
 		json_object_set_new(j, "warning",
 				    json_string("[sandbox] enabled = false: the command runs "

@@ -29,6 +29,7 @@
 #include "session/session.h"
 #include "util/log.h"
 #include "util/xalloc.h"
+#include "util/json_strv.h"
 
 int gate_remove_tree(int dfd, const char *name)
 {
@@ -650,13 +651,6 @@ static char *held_back(const struct apply_opts *o, const struct change *c)
 	return NULL;
 }
 
-static json_t *accept_json(const struct apply_opts *o)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < o->accept.n; i++)
-		json_array_append_new(a, json_string(o->accept.v[i]));
-	return a;
-}
 
 static bool pending(const struct gate_session *g, const struct strv *batch)
 {
@@ -733,12 +727,10 @@ int gate_apply(struct gate_session *g, const struct apply_opts *o)
 	} else {
 		printf("applied %zu change%s to %s%s\n", batch.n, batch.n == 1 ? "" : "s",
 		       g->project, held ? "; the changes held back above were not" : "");
-		json_t *paths = json_array();
-		for (size_t i = 0; i < batch.n; i++)
-			json_array_append_new(paths, json_string(batch.v[i]));
+		json_t *paths = json_from_strv(&batch);
 		session_event_dir(g->dir, json_pack("{s:s, s:o, s:I, s:o}", "event", "apply",
 						    "paths", paths, "held_back", (json_int_t)held,
-						    "accepted", accept_json(o)));
+						    "accepted", json_from_strv(&o->accept)));
 		if (!pending(g, &batch))
 			session_meta_set(g->dir, json_pack("{s:s}", "state", "applied"));
 		rc = held ? 1 : 0;

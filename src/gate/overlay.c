@@ -17,6 +17,7 @@
 #include "profile/profile.h"
 #include "sandbox/plan.h"
 #include "session/session.h"
+#include "util/json_strv.h"
 #include "util/xalloc.h"
 
 /* Timestamps are taken from a coarse clock that may lag the real-time clock by a tick; anything
@@ -84,9 +85,7 @@ int gate_plan_project(const struct profile *p, struct session *s, const char *pr
 	e->upper_fd = e->work_fd = -1; /* opened in the cell: gate_open_layers() */
 	/* What the session saw of the project is recorded lazily: t0 here, then the lower's state of
 	 * each changed path when the command exits (see docs/REVIEW.md, "Conflicts"). */
-	json_t *expect = json_array();
-	for (size_t i = 0; i < p->review.expect.sv.n; i++)
-		json_array_append_new(expect, json_string(p->review.expect.sv.v[i]));
+	json_t *expect = json_from_strv(&p->review.expect.sv);
 	json_t *f = json_pack("{s:b, s:s, s:I, s:s, s:o}", "gated", 1, "project_real", project_real,
 			      "t0_ns", (json_int_t)(now_ns() - T0_SLACK_NS), "upper", GATE_UPPER,
 			      "expect", expect);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/json_strv.h"
+
 void review_policy_defaults(struct review_policy *rp, enum posture posture)
 {
 	memset(rp, 0, sizeof *rp);
@@ -34,12 +36,8 @@ int review_policy_parse(struct schema_ctx *c, const struct toml_table *t, struct
 json_t *review_policy_to_json(const struct review_policy *rp)
 {
 	json_t *j = json_pack("{s:s}", "mode", rp->gated ? "gated" : "direct");
-	if (rp->expect.sv.n) {
-		json_t *expect = json_array();
-		for (size_t i = 0; i < rp->expect.sv.n; i++)
-			json_array_append_new(expect, json_string(rp->expect.sv.v[i]));
-		json_object_set_new(j, "expect", expect);
-	}
+	if (rp->expect.sv.n)
+		json_object_set_new(j, "expect", json_from_strv(&rp->expect.sv));
 	return j;
 }
 

@@ -5,6 +5,7 @@
 
 #include "net/hostrules.h"
 #include "net/presets.h"
+#include "util/json_strv.h"
 
 void net_policy_defaults(struct net_policy *np, enum posture posture)
 {
@@ -96,19 +97,11 @@ int net_policy_parse(struct schema_ctx *c, const struct toml_table *t, struct ne
 	return check_rules(c, np);
 }
 
-static json_t *strv_json(const struct strv *sv)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < sv->n; i++)
-		json_array_append_new(a, json_string(sv->v[i]));
-	return a;
-}
-
 json_t *net_policy_to_json(const struct net_policy *np)
 {
 	return json_pack("{s:s, s:o, s:o, s:o, s:o}", "mode", net_mode_name(np->mode), "allow",
-			 strv_json(&np->allow.sv), "deny", strv_json(&np->deny.sv), "allow_presets",
-			 strv_json(&np->allow_presets.sv), "publish", strv_json(&np->publish.sv));
+			 json_from_strv(&np->allow.sv), "deny", json_from_strv(&np->deny.sv), "allow_presets",
+			 json_from_strv(&np->allow_presets.sv), "publish", json_from_strv(&np->publish.sv));
 }
 
 void net_policy_free(struct net_policy *np)
